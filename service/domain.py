@@ -1,0 +1,109 @@
+"""The data that flows through factdesk. Every span carries char offsets into the stored
+article text, so any citation can be checked with ``article.text[start:end] == quote``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ArticleFormat(str, Enum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    """What a parser makes of a raw upload: the answerable text and its metadata."""
+
+    text: str
+    title: str
+    author: str | None = None
+    published: str | None = None  # ISO 8601 date (YYYY-MM-DD) when known
+    url: str | None = None
+    source: str | None = None
+    # Page furniture removed from ``text`` (captions, bylines, bios), kept for display only.
+    furniture: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Article:
+    """A stored article. ``text`` is what every offset refers to."""
+
+    id: str
+    text: str
+    title: str
+    content_hash: str
+    chunk_count: int
+    format: str = ArticleFormat.TEXT.value
+    author: str | None = None
+    published: str | None = None
+    url: str | None = None
+    source: str | None = None
+    ingested_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    document_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A char span of one stored article."""
+
+    document_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with the scores that ranked it."""
+
+    chunk: Chunk
+    title: str
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    document_id: str
+    title: str
+    chunk_id: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class Answer:
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    mode: str = "offline"
+
+
+class IngestStatus(str, Enum):
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    UPDATED = "updated"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    id: str
+    title: str
+    chunks: int
+    status: IngestStatus
