@@ -1,0 +1,321 @@
+"""Embedding speed and accuracy: which onnxruntime settings to use, measured on this machine.
+
+Run: ``python -m eval.benchmarks.embedding [--quick]``. Prints medians of interleaved
+repeats and ratios measured in the same run; the machine is shared and noisy, so compare
+ratios within one run, not figures across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import struct
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from service.embed.minilm import (
+    MiniLMEmbedder,
+    model_path,
+    place_files_for_chroma_default,
+    tokenizer_dir,
+)
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+QUERY = "How many North Korean soldiers were killed?"
+
+
+@dataclass
+class Variant:
+    label: str
+    threads: int = 0
+    batch_size: int = 32
+    optimization: str = "all"
+    sequential: bool = True
+    sort_by_length: bool = True
+    onnx_path: Path | None = None
+
+    def build(self) -> MiniLMEmbedder:
+        return MiniLMEmbedder(
+            threads=self.threads,
+            batch_size=self.batch_size,
+            optimization=self.optimization,
+            sequential=self.sequential,
+            sort_by_length=self.sort_by_length,
+            onnx_path=self.onnx_path,
+        )
+
+
+# ---------------------------------------------------------------- texts
+
+
+def _corpus() -> str:
+    """English prose available offline: the seed articles and the model card."""
+    parts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    parts.append((tokenizer_dir() / "README.md").read_text(encoding="utf-8"))
+    return "\n\n".join(parts)
+
+
+def token_windows(embedder: MiniLMEmbedder, sizes: Sequence[int], stride: int = 53) -> list[str]:
+    """One text per size, cut from the corpus at token boundaries, starting ``stride``
+    tokens apart (wrapping around) so the texts differ."""
+    corpus = _corpus()
+    offsets = embedder._counter.encode(corpus, add_special_tokens=False).offsets
+    texts, start = [], 0
+    for size in sizes:
+        if start + size > len(offsets):
+            start = (start + size) % (len(offsets) - size)
+        texts.append(corpus[offsets[start][0] : offsets[start + size - 1][1]])
+        start += stride
+    return texts
+
+
+def mixed_lengths(embedder: MiniLMEmbedder, count: int) -> list[str]:
+    """Texts from 8 to 250 tokens in random order, as an ingest of short and long paragraphs
+    gives; this is where sorting batches by length matters."""
+    sizes = np.random.default_rng(0).integers(8, 250, size=count)
+    return token_windows(embedder, [int(s) for s in sizes], stride=71)
+
+
+def sentences() -> list[str]:
+    text = _corpus().replace("\n", " ")
+    parts = [s.strip() for s in text.split(". ")]
+    return [s for s in parts if 20 <= len(s) <= 400]
+
+
+# ---------------------------------------------------------------- fp32 model
+
+
+def _read_safetensors(path: Path) -> dict[str, npt.NDArray[np.float32]]:
+    """A minimal safetensors reader (F32 tensors only), so no extra package is needed."""
+    raw = path.read_bytes()
+    header_len = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8 : 8 + header_len])
+    body = raw[8 + header_len :]
+    tensors = {}
+    for name, meta in header.items():
+        if name == "__metadata__" or meta["dtype"] != "F32":
+            continue
+        begin, end = meta["data_offsets"]
+        tensors[name] = np.frombuffer(body[begin:end], dtype=np.float32).reshape(meta["shape"])
+    return tensors
+
+
+def build_fp32_model(target: Path) -> Path:
+    """The shipped graph with each int8 weight replaced by the fp32 original it quantises.
+
+    The int8 file stores weights as int8 and dequantises them in the graph (Cast, Mul by a
+    per-channel scale); compute is fp32 either way. Each weight is matched to the safetensors
+    tensor (or its transpose) nearest to the dequantised values, and the match is checked
+    against the quantisation step.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(model_path()))
+    graph = model.graph
+    inits = {init.name: init for init in graph.initializer}
+    originals = _read_safetensors(tokenizer_dir() / "model.safetensors")
+    dequant_nodes = [n for n in graph.node if n.op_type == "Mul" and n.input[0].endswith("_f")]
+    replaced: dict[str, npt.NDArray[np.float32]] = {}
+    for mul in dequant_nodes:
+        base = mul.input[0][: -len("_f")]
+        quantised = numpy_helper.to_array(inits[base + "_q"]).astype(np.float32)
+        scale = numpy_helper.to_array(inits[base + "_scale"])
+        approx = quantised * scale
+        replaced[mul.output[0]] = _nearest_original(approx, float(scale.max()), originals)
+    drop_inits = {n + s for n in (k for k in replaced) for s in ("_q", "_scale")}
+    casts = {n.output[0] for n in graph.node if n.op_type == "Cast" and n.input[0].endswith("_q")}
+    keep_nodes = [
+        n for n in graph.node
+        if not (n.op_type == "Cast" and n.output[0] in casts)
+        and not (n.op_type == "Mul" and n.output[0] in replaced)
+    ]
+    del graph.node[:]
+    graph.node.extend(keep_nodes)
+    kept = [i for i in graph.initializer if i.name not in drop_inits]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    for name, array in replaced.items():
+        graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))
+    return target
+
+
+def _nearest_original(
+    approx: npt.NDArray[np.float32],
+    step: float,
+    originals: dict[str, npt.NDArray[np.float32]],
+) -> npt.NDArray[np.float32]:
+    best, best_err = None, float("inf")
+    for tensor in originals.values():
+        for candidate in (tensor, tensor.T):
+            if candidate.shape != approx.shape:
+                continue
+            err = float(np.abs(candidate - approx).max())
+            if err < best_err:
+                best, best_err = candidate, err
+    if best is None or best_err > step:
+        raise RuntimeError(f"no fp32 weight matches (best error {best_err:.4g} > step {step:.4g})")
+    return best.astype(np.float32)
+
+
+# ---------------------------------------------------------------- timing
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up: first run allocates
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved(
+    runs: dict[str, Callable[[], object]], rounds: int
+) -> dict[str, float]:
+    """Median seconds per label, alternating labels each round so noise hits all alike."""
+    for fn in runs.values():
+        fn()
+    times: dict[str, list[float]] = {label: [] for label in runs}
+    for _ in range(rounds):
+        for label, fn in runs.items():
+            start = time.perf_counter()
+            fn()
+            times[label].append(time.perf_counter() - start)
+    return {label: statistics.median(t) for label, t in times.items()}
+
+
+def cosines(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return np.sum(a * b, axis=1)
+
+
+def print_table(title: str, rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n## {title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+
+
+# ---------------------------------------------------------------- sections
+
+
+def compare_settings(
+    variants: list[Variant], texts: list[str], rounds: int, title: str
+) -> dict[str, float]:
+    embedders = {v.label: v.build() for v in variants}
+    runs = {label: (lambda e=e: e.embed(texts)) for label, e in embedders.items()}
+    medians = interleaved(runs, rounds)
+    base = medians[variants[0].label]
+    rows = [
+        (label, f"{len(texts) / s:.1f}", f"{s * 1000:.0f}", f"{base / s:.2f}x")
+        for label, s in medians.items()
+    ]
+    print_table(title, rows, ("variant", "texts/s", "ms/run", f"vs {variants[0].label}"))
+    return medians
+
+
+def query_latency(embedder: MiniLMEmbedder, repeats: int) -> float:
+    return median_seconds(lambda: embedder.embed([QUERY]), repeats)
+
+
+def chroma_stock(home: Path) -> object:
+    os.environ["HOME"] = str(home)
+    place_files_for_chroma_default(home)
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    # DOWNLOAD_PATH is fixed when chromadb is imported; point it at the placed files.
+    ONNXMiniLM_L6_V2.DOWNLOAD_PATH = home / ".cache" / "chroma" / "onnx_models" / "all-MiniLM-L6-v2"
+    from chromadb.utils.embedding_functions import DefaultEmbeddingFunction
+
+    return DefaultEmbeddingFunction()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer texts and rounds")
+    args = parser.parse_args()
+    rounds = 3 if args.quick else 5
+    n_chunks = 32 if args.quick else 64
+
+    probe = MiniLMEmbedder()
+    chunks = token_windows(probe, [160] * n_chunks)
+    mixed = mixed_lengths(probe, n_chunks)
+    lengths = probe.count_tokens_batch(chunks)
+    print(f"chunks: {len(chunks)} texts, median {statistics.median(lengths)} tokens; "
+          f"mixed: {len(mixed)} texts, {min(probe.count_tokens_batch(mixed))}-"
+          f"{max(probe.count_tokens_batch(mixed))} tokens; cpu count {os.cpu_count()}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32_path = build_fp32_model(Path(tmp) / "model-fp32.onnx")
+        default = Variant("default")
+        compare_settings(
+            [
+                default,
+                Variant("opt=basic", optimization="basic"),
+                Variant("opt=extended", optimization="extended"),
+                Variant("threads=1", threads=1),
+                Variant("threads=2", threads=2),
+                Variant("exec=parallel", sequential=False),
+                Variant("fp32 weights", onnx_path=fp32_path),
+            ],
+            chunks, rounds, "~160-token chunks: session settings (batch 32, sorted)",
+        )
+        compare_settings(
+            [Variant(f"batch={b}", batch_size=b) for b in (32, 8, 16, 64)],
+            chunks, rounds, "~160-token chunks: batch size",
+        )
+        compare_settings(
+            [Variant("sorted"), Variant("unsorted", sort_by_length=False)]
+            + [Variant(f"sorted batch={b}", batch_size=b) for b in (8, 64)],
+            mixed, rounds, "mixed 8-250 tokens: length-sorted vs unsorted batches",
+        )
+
+        ours = MiniLMEmbedder()
+        fp32 = MiniLMEmbedder(onnx_path=fp32_path)
+        texts = sentences() + chunks
+        cos_fp32 = cosines(ours.embed(texts), fp32.embed(texts))
+
+        stock = chroma_stock(Path(tmp) / "home")
+        stock_vectors = np.array(stock(texts[:64]))  # type: ignore[operator]
+        cos_stock = cosines(ours.embed(texts[:64]), stock_vectors)
+
+        q_ours = query_latency(ours, 200)
+        q_fp32 = query_latency(fp32, 200)
+        q_stock = median_seconds(lambda: stock([QUERY]), 20)  # type: ignore[operator]
+        chunk_medians = interleaved(
+            {"ours": lambda: ours.embed(chunks), "stock": lambda: stock(chunks)},  # type: ignore[operator]
+            max(2, rounds - 2),
+        )
+        rows = [
+            ("one short query, ms (median)", f"{q_ours * 1000:.1f}", f"{q_fp32 * 1000:.1f}",
+             f"{q_stock * 1000:.1f}", f"{q_stock / q_ours:.1f}x"),
+            ("~160-token chunks per second", f"{len(chunks) / chunk_medians['ours']:.1f}", "",
+             f"{len(chunks) / chunk_medians['stock']:.1f}",
+             f"{chunk_medians['stock'] / chunk_medians['ours']:.2f}x"),
+        ]
+        print_table("ours (int8 file) vs fp32 weights vs Chroma's stock DefaultEmbeddingFunction",
+                    rows, ("measure", "ours", "fp32", "chroma stock", "ours faster by"))
+        print_table("agreement (cosine per text)", [
+            (f"int8 vs fp32 weights ({len(texts)} texts)", f"{cos_fp32.min():.5f}",
+             f"{float(np.median(cos_fp32)):.5f}"),
+            ("ours vs chroma stock, same model file (64 texts)", f"{cos_stock.min():.6f}",
+             f"{float(np.median(cos_stock)):.6f}"),
+        ], ("pair", "min", "median"))
+
+
+if __name__ == "__main__":
+    main()

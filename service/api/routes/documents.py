@@ -1,0 +1,58 @@
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+
+from service.api.deps import DeskDep
+from service.api.schemas import DocumentIn, DocumentList, DocumentOut, DocumentSummary, IngestOut
+from service.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+@router.post("", response_model=IngestOut, status_code=200)
+def add_document(body: DocumentIn, desk: DeskDep) -> IngestOut:
+    result = desk.ingest(
+        body.text, body.format, document_id=body.id, title=body.title, url=body.url,
+        published=body.published, source=body.source, author=body.author,
+    )
+    return IngestOut.of(result)
+
+
+@router.post("/upload", response_model=IngestOut)
+def upload_document(
+    desk: DeskDep,
+    file: Annotated[UploadFile, File(description="A .txt, .md or .html article, UTF-8.")],
+    id: Annotated[str | None, Form()] = None,
+    title: Annotated[str | None, Form()] = None,
+    url: Annotated[str | None, Form()] = None,
+    published: Annotated[str | None, Form()] = None,
+    source: Annotated[str | None, Form()] = None,
+    format: Annotated[str | None, Form()] = None,
+) -> IngestOut:
+    raw = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(f"upload is larger than {MAX_UPLOAD_BYTES} bytes")
+    result = desk.ingest(
+        raw, format or None, document_id=id or None, filename=file.filename, title=title,
+        url=url, published=published, source=source,
+    )
+    return IngestOut.of(result)
+
+
+@router.get("", response_model=DocumentList)
+def list_documents(desk: DeskDep) -> DocumentList:
+    documents = [DocumentSummary.of(a) for a in desk.list()]
+    return DocumentList(documents=documents, total=len(documents))
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+def get_document(document_id: str, desk: DeskDep) -> DocumentOut:
+    return DocumentOut.of(desk.get(document_id))
+
+
+@router.delete("/{document_id}")
+def delete_document(document_id: str, desk: DeskDep) -> dict[str, str]:
+    desk.delete(document_id)
+    return {"id": document_id, "status": "deleted"}

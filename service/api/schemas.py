@@ -1,0 +1,138 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.domain import Answer, Article, Citation, IngestResult, Passage
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(..., description="The article: plain text, Markdown or HTML.")
+    title: str | None = None
+    url: str | None = None
+    published: str | None = Field(None, description="Publication date, e.g. 2025-04-30.")
+    source: str | None = None
+    author: str | None = None
+    format: Literal["text", "markdown", "html"] | None = Field(
+        None, description="Detected from the content when left out."
+    )
+    id: str | None = Field(None, description="Stable id; derived from url or content if absent.")
+
+
+class IngestOut(BaseModel):
+    id: str
+    title: str
+    chunks: int
+    status: Literal["created", "unchanged", "updated"]
+
+    @classmethod
+    def of(cls, result: IngestResult) -> IngestOut:
+        return cls(id=result.id, title=result.title, chunks=result.chunks,
+                   status=result.status.value)
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    title: str
+    chunks: int
+    format: str
+    author: str | None = None
+    published: str | None = None
+    url: str | None = None
+    source: str | None = None
+    ingested_at: str | None = None
+    chars: int | None = None
+
+    @classmethod
+    def of(cls, article: Article) -> DocumentSummary:
+        return cls(id=article.id, title=article.title, chunks=article.chunk_count,
+                   format=article.format, author=article.author, published=article.published,
+                   url=article.url, source=article.source, ingested_at=article.ingested_at,
+                   chars=len(article.text) if article.text else None)
+
+
+class DocumentOut(DocumentSummary):
+    text: str = Field(..., description="The stored text that every citation offset refers to.")
+
+    @classmethod
+    def of(cls, article: Article) -> DocumentOut:
+        return cls(**DocumentSummary.of(article).model_dump(), text=article.text)
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary]
+    total: int
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., description="A factual question about the stored articles.")
+    top_k: int | None = Field(None, description="How many passages to retrieve (1-50).")
+    document_ids: list[str] | None = Field(None, description="Search only these documents.")
+
+
+class CitationOut(BaseModel):
+    document_id: str
+    title: str
+    chunk_id: str
+    start: int
+    end: int
+    quote: str
+
+    @classmethod
+    def of(cls, c: Citation) -> CitationOut:
+        return cls(**c.__dict__)
+
+
+class PassageOut(BaseModel):
+    document_id: str
+    title: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    @classmethod
+    def of(cls, p: Passage) -> PassageOut:
+        return cls(document_id=p.chunk.document_id, title=p.title, chunk_id=p.chunk.id,
+                   start=p.chunk.start, end=p.chunk.end, text=p.chunk.text, score=p.score,
+                   dense_score=p.dense_score, lexical_score=p.lexical_score)
+
+
+class AskOut(BaseModel):
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: list[CitationOut]
+    passages: list[PassageOut]
+    mode: str
+
+    @classmethod
+    def of(cls, a: Answer) -> AskOut:
+        return cls(answer=a.answer, abstained=a.abstained, confidence=a.confidence,
+                   citations=[CitationOut.of(c) for c in a.citations],
+                   passages=[PassageOut.of(p) for p in a.passages], mode=a.mode)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    chunks: int

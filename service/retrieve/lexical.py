@@ -1,0 +1,111 @@
+"""BM25 ranking over the chunks held in Chroma (local Chroma has no ranked lexical search).
+
+The index is derived: it is built from what the store holds and updated on every write made
+through this process, and it is rebuilt lazily (at the next search) after changes, since
+bm25s indexes a whole corpus at once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+
+import bm25s
+import numpy as np
+import Stemmer
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_POSSESSIVE = re.compile(r"'s\b")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
+_STEMMER = Stemmer.Stemmer("english")
+_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom whose why will with would you your yours yourself
+    yourselves s t don shall may might must also many much""".split()
+)
+
+
+def lexical_terms(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed words; numbers keep their digits ("4,700" -> "4700")."""
+    text = _POSSESSIVE.sub("", text.lower().replace("’", "'"))
+    words = _WORD.findall(_THOUSANDS.sub("", text))
+    return _STEMMER.stemWords([w for w in words if w not in _STOPWORDS])
+
+
+class LexicalIndex:
+    def __init__(self) -> None:
+        self._terms: dict[str, list[str]] = {}
+        self._ids: list[str] = []
+        self._retriever: bm25s.BM25 | None = None
+        self._dirty = True
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def replace_all(self, chunks: Iterable[tuple[str, str]]) -> None:
+        terms = {chunk_id: lexical_terms(text) for chunk_id, text in chunks}
+        with self._lock:
+            self._terms = terms
+            self._dirty = True
+
+    def add(self, chunks: Iterable[tuple[str, str]]) -> None:
+        new = {chunk_id: lexical_terms(text) for chunk_id, text in chunks}
+        with self._lock:
+            self._terms.update(new)
+            self._dirty = True
+
+    def remove(self, chunk_ids: Iterable[str]) -> None:
+        with self._lock:
+            for chunk_id in chunk_ids:
+                self._terms.pop(chunk_id, None)
+            self._dirty = True
+
+    def remove_document(self, document_id: str) -> None:
+        prefix = f"{document_id}:"
+        with self._lock:
+            for chunk_id in [c for c in self._terms if c.startswith(prefix)]:
+                del self._terms[chunk_id]
+            self._dirty = True
+
+    def chunk_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._terms)
+
+    def search(
+        self, query: str, k: int, allowed: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` best chunks with a positive BM25 score, best first."""
+        query_terms = lexical_terms(query)
+        with self._lock:
+            retriever, ids = self._current()
+        if retriever is None or not query_terms:
+            return []
+        scores = retriever.get_scores(query_terms)
+        if allowed is not None:
+            prefixes = tuple(f"{doc_id}:" for doc_id in allowed)
+            mask = np.fromiter((cid.startswith(prefixes) for cid in ids), bool, len(ids))
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def _current(self) -> tuple[bm25s.BM25 | None, list[str]]:
+        if self._dirty:
+            self._ids = list(self._terms)
+            corpus = [self._terms[cid] or ["\u2205"] for cid in self._ids]
+            if corpus:
+                retriever = bm25s.BM25()
+                retriever.index(corpus, show_progress=False)
+                self._retriever = retriever
+            else:
+                self._retriever = None
+            self._dirty = False
+        return self._retriever, self._ids

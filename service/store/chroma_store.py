@@ -1,0 +1,269 @@
+"""Articles and their chunks in Chroma, the single source of truth.
+
+Two collections: ``<prefix>_documents`` (one record per article: the full stored text and its
+metadata, embedded as the mean of its chunk vectors) and ``<prefix>_chunks`` (one record per
+chunk, with its char offsets into the article text).
+
+Chroma has no transactions, so writes are ordered to make the article record the commit
+point: new chunks are written under a new ``version`` first, then the article record (which
+names its current version) is upserted, then the chunks of older versions are deleted. A
+reader trusts only chunks whose version matches their article's record, so a crash at any
+step leaves each article either as it was or whole, and orphans are cleaned by ``repair``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+
+from service.domain import Article, Chunk
+from service.errors import EmbeddingModelMismatch
+
+PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk: Chunk
+    version: str
+
+
+def make_client(data_dir: str, chroma_url: str | None) -> ClientAPI:
+    if chroma_url:
+        parsed = urlparse(chroma_url)
+        return chromadb.HttpClient(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+        )
+    return chromadb.PersistentClient(path=data_dir)
+
+
+class ChromaStore:
+    def __init__(self, client: ClientAPI, embedding_function: Any, prefix: str = "factdesk"):
+        self.client = client
+        self.embedding_function = embedding_function
+        self.model = _model_signature(embedding_function)
+        self.documents = self._open(f"{prefix}_documents")
+        self.chunks = self._open(f"{prefix}_chunks")
+
+    def _open(self, name: str) -> Collection:
+        try:
+            collection = self.client.get_or_create_collection(
+                name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata=dict(self.model),
+                embedding_function=self.embedding_function,
+            )
+        except ValueError as error:  # Chroma's own check of the persisted function
+            raise EmbeddingModelMismatch(
+                f"collection '{name}' cannot be opened with embedding model {self.model}: {error}"
+            ) from error
+        found = {key: (collection.metadata or {}).get(key) for key in self.model}
+        if found != self.model:
+            raise EmbeddingModelMismatch(
+                f"collection '{name}' was built with embedding model {found}, but factdesk is "
+                f"configured with {self.model}; use another data directory or collection "
+                "prefix, or re-ingest the articles into a new store"
+            )
+        return collection
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def get_article(self, document_id: str) -> tuple[Article, str] | None:
+        got = self.documents.get(ids=[document_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        return _article(got["ids"][0], got["documents"][0], got["metadatas"][0])
+
+    def list_articles(self, with_text: bool = False) -> list[tuple[Article, str]]:
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        found = []
+        for page in _pages(self.documents, include):
+            texts = page.get("documents") or [""] * len(page["ids"])
+            for doc_id, text, meta in zip(page["ids"], texts, page["metadatas"]):
+                found.append(_article(doc_id, text or "", meta))
+        return found
+
+    def versions(self) -> dict[str, str]:
+        """The current chunk version of every article."""
+        return {article.id: version for article, version in self.list_articles()}
+
+    def iter_chunks(self) -> Iterator[StoredChunk]:
+        for page in _pages(self.chunks, ["documents", "metadatas"]):
+            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+                yield _stored_chunk(chunk_id, text, meta)
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+        if not chunk_ids:
+            return []
+        got = self.chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        by_id = {
+            cid: _stored_chunk(cid, text, meta)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+        }
+        return [by_id[cid] for cid in chunk_ids if cid in by_id]
+
+    def query(
+        self, embedding: np.ndarray, k: int, document_ids: Sequence[str] | None = None
+    ) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks by cosine similarity (1 - cosine distance)."""
+        where = {"document_id": {"$in": list(document_ids)}} if document_ids else None
+        total = self.chunks.count()
+        if total == 0:
+            return []
+        got = self.chunks.query(
+            query_embeddings=[embedding.tolist()],
+            n_results=min(k, total),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (_stored_chunk(cid, text, meta), 1.0 - float(distance))
+            for cid, text, meta, distance in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
+            )
+        ]
+
+    # ---- writes ------------------------------------------------------------------------
+
+    def put_article(
+        self, article: Article, version: str, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> None:
+        """Store an article and its chunks; replaces any earlier version of it whole."""
+        try:
+            self._add_chunks(article, version, chunks, vectors)
+            self.documents.upsert(
+                ids=[article.id],
+                documents=[article.text],
+                metadatas=[_article_metadata(article, version)],
+                embeddings=[_mean_vector(vectors).tolist()],
+            )
+        except BaseException:
+            self._delete_chunks(article.id, keep_version=self._current_version(article.id))
+            raise
+        self._delete_chunks(article.id, keep_version=version)
+
+    def delete_article(self, document_id: str) -> None:
+        self.documents.delete(ids=[document_id])  # the commit point
+        self._delete_chunks(document_id, keep_version=None)
+
+    def repair(self) -> dict[str, int]:
+        """Remove chunks that belong to no article or to an article's older version."""
+        versions = self.versions()
+        stale = [
+            stored.chunk.id
+            for stored in self.iter_chunks()
+            if versions.get(stored.chunk.document_id) != stored.version
+        ]
+        for start in range(0, len(stale), PAGE_SIZE):
+            self.chunks.delete(ids=stale[start : start + PAGE_SIZE])
+        return {"stale_chunks_removed": len(stale), "articles": len(versions)}
+
+    def _add_chunks(
+        self, article: Article, version: str, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> None:
+        batch = max(1, min(self.client.get_max_batch_size(), 2048))
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            self.chunks.upsert(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                embeddings=vectors[start : start + batch].tolist(),
+                metadatas=[_chunk_metadata(c, version) for c in part],
+            )
+
+    def _current_version(self, document_id: str) -> str | None:
+        found = self.get_article(document_id)
+        return found[1] if found else None
+
+    def _delete_chunks(self, document_id: str, keep_version: str | None) -> None:
+        where: dict[str, Any] = {"document_id": document_id}
+        if keep_version is not None:
+            where = {"$and": [where, {"version": {"$ne": keep_version}}]}
+        self.chunks.delete(where=where)
+
+
+def _model_signature(embedding_function: Any) -> dict[str, Any]:
+    config = embedding_function.get_config()
+    return {
+        "embedding_function": embedding_function.name(),
+        "embedding_model": str(config.get("model")),
+        "embedding_dimensions": int(config.get("dimensions", 0)),
+    }
+
+
+def _pages(collection: Collection, include: list[str]) -> Iterator[dict[str, Any]]:
+    offset = 0
+    while True:
+        page = collection.get(limit=PAGE_SIZE, offset=offset, include=include)  # type: ignore[arg-type]
+        if not page["ids"]:
+            return
+        yield page
+        offset += len(page["ids"])
+
+
+def _mean_vector(vectors: np.ndarray) -> np.ndarray:
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
+def _chunk_metadata(chunk: Chunk, version: str) -> dict[str, Any]:
+    return {
+        "document_id": chunk.document_id,
+        "version": version,
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+
+
+def _stored_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
+    chunk = Chunk(
+        id=chunk_id,
+        document_id=str(meta["document_id"]),
+        index=int(meta["index"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+    )
+    return StoredChunk(chunk=chunk, version=str(meta["version"]))
+
+
+_OPTIONAL = ("author", "published", "url", "source", "ingested_at")
+
+
+def _article_metadata(article: Article, version: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "title": article.title,
+        "content_hash": article.content_hash,
+        "chunk_count": article.chunk_count,
+        "format": article.format,
+        "version": version,
+    }
+    for key in _OPTIONAL:
+        value = getattr(article, key)
+        if value is not None:
+            meta[key] = value
+    return meta
+
+
+def _article(doc_id: str, text: str, meta: dict[str, Any]) -> tuple[Article, str]:
+    article = Article(
+        id=doc_id,
+        text=text,
+        title=str(meta.get("title", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        chunk_count=int(meta.get("chunk_count", 0)),
+        format=str(meta.get("format", "text")),
+        **{key: meta.get(key) for key in _OPTIONAL},
+    )
+    return article, str(meta.get("version", ""))
