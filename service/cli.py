@@ -96,3 +96,39 @@ def documents(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     for a in articles:
         typer.echo(f"{a.id}  {a.chunk_count:4} chunks  {a.published or '':10}  {a.title}")
+
+
+@app.command("eval")
+def evaluate(
+    datasets: Annotated[list[str] | None, typer.Argument(
+        help="Dataset names in eval/datasets/ or paths to YAML files.")] = None,
+    url: Annotated[str | None, typer.Option(
+        help="Evaluate a running server (http://host:port) instead of an embedded one.")] = None,
+    mode: Annotated[str, typer.Option(help="Answer mode.")] = "offline",
+    retrieval: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    report: Annotated[Path | None, typer.Option(
+        help="Folder for the JSON and Markdown reports; default eval/reports.")] = None,
+    compare: Annotated[Path | None, typer.Option(
+        help="An earlier JSON report to print deltas against.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Ask only the first N.")] = None,
+    gate: Annotated[bool, typer.Option(
+        help="Exit 1 when a metric misses eval/thresholds.yaml.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(
+        help="Store for the embedded service; default a temporary one.")] = None,
+) -> None:
+    """Ask an eval question set, score the answers and write reports."""
+    from rich.console import Console
+
+    from service.evaluation.command import REPORTS_DIR, EvalCannotRun, EvalOptions, run_command
+
+    options = EvalOptions(
+        datasets=datasets or ["seed"], url=url, mode=mode, retrieval=retrieval,
+        report_dir=report or REPORTS_DIR, compare=compare, limit=limit, gate=gate,
+        data_dir=data_dir,
+    )
+    try:
+        code = run_command(options, Console())
+    except EvalCannotRun as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
+    raise typer.Exit(code=code)

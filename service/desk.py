@@ -16,7 +16,7 @@ from service.config import Settings, get_settings
 from service.domain import Answer, Article, ArticleFormat, IngestResult, IngestStatus
 from service.embed.minilm import MiniLMEmbedder, MiniLMEmbeddingFunction, get_embedder
 from service.errors import DocumentNotFound, InvalidInput
-from service.parse import parse_article
+from service.parse import decode, parse_article
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
 from service.store import ChromaStore
 from service.store.chroma_store import make_client
@@ -70,9 +70,11 @@ class Factdesk:
     ) -> IngestResult:
         if document_id is not None:
             check_document_id(document_id)
-        if isinstance(raw, str) and len(raw) > self.settings.max_document_chars:
+        # Uploads arrive as bytes; the limit is on the decoded text either way.
+        length = len(raw) if isinstance(raw, str) else len(decode(raw))
+        if length > self.settings.max_document_chars:
             raise InvalidInput(
-                f"text is {len(raw)} characters; the limit is {self.settings.max_document_chars}"
+                f"text is {length} characters; the limit is {self.settings.max_document_chars}"
             )
         parsed = parse_article(
             raw, fmt, filename=filename, title=title, url=url, published=published,

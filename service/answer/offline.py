@@ -25,11 +25,14 @@ from service.sentences import sentence_spans
 DENSE_WEIGHT = 0.55
 LEXICAL_WEIGHT = 0.45
 RANK_WEIGHT = 0.04
-LEAD_WEIGHT = 0.04
+LEAD_WEIGHT = 0.08
 HEADING_PENALTY = 0.15
 ABSTAIN_BELOW = 0.42
 MIN_KEY_COVERAGE = 0.5
-TOP_SENTENCES_FOR_SPANS = 3
+TOP_SENTENCES_FOR_SPANS = 5
+SENTENCES_TO_EMBED = 16
+PAST_FRAME_PENALTY = 0.15
+REDUNDANCY_WEIGHT = 0.15
 
 
 class Embedder(Protocol):
@@ -48,6 +51,7 @@ class Evidence:
     position: int  # sentence number within the article
     score: float = 0.0
     key_coverage: float = 1.0
+    numbers_missing: bool = False  # a number or year of the question is not in the evidence
 
 
 def answer_offline(
@@ -61,16 +65,21 @@ def answer_offline(
     if not evidence:
         return _abstain(passages)
 
-    vectors = embedder.embed([q.text] + [e.text for e in evidence])
-    similarities = vectors[1:] @ vectors[0]
+    for item in evidence:
+        _score(item, 0.0, q, passages)
+    evidence.sort(key=lambda e: e.score, reverse=True)
+    evidence = evidence[:SENTENCES_TO_EMBED]
+    question_vector = embedder.embed([q.text])[0]
+    similarities = _sentence_vectors(embedder, [e.text for e in evidence]) @ question_vector
     for item, similarity in zip(evidence, similarities):
         _score(item, float(similarity), q, passages)
     evidence.sort(key=lambda e: e.score, reverse=True)
     best = evidence[0]
-    if best.score < ABSTAIN_BELOW or best.key_coverage < MIN_KEY_COVERAGE:
+    if best.score < ABSTAIN_BELOW or best.key_coverage < MIN_KEY_COVERAGE or best.numbers_missing:
         return _abstain(passages, confidence=_confidence(best.score))
 
-    span, sentence = _best_span(q, evidence[:TOP_SENTENCES_FOR_SPANS], texts, embedder, vectors[0])
+    span, sentence = _best_span(q, evidence[:TOP_SENTENCES_FOR_SPANS], texts, embedder,
+                                question_vector, evidence)
     if span is None:
         sentence = best
         answer_text = best.text
@@ -110,6 +119,18 @@ def _gather_sentences(passages: Sequence[Passage], texts: dict[str, str]) -> lis
 
 
 _SENTENCE_CACHE: dict[int, list[tuple[int, int]]] = {}
+_VECTOR_CACHE: dict[str, np.ndarray] = {}
+_VECTOR_CACHE_SIZE = 20_000
+
+
+def _sentence_vectors(embedder: Embedder, sentences: list[str]) -> np.ndarray:
+    """Sentence vectors, cached: the same evidence sentences come back for related questions."""
+    missing = [s for s in dict.fromkeys(sentences) if s not in _VECTOR_CACHE]
+    if missing:
+        if len(_VECTOR_CACHE) + len(missing) > _VECTOR_CACHE_SIZE:
+            _VECTOR_CACHE.clear()
+        _VECTOR_CACHE.update(zip(missing, embedder.embed(missing)))
+    return np.stack([_VECTOR_CACHE[s] for s in sentences])
 
 
 def _article_sentences(text: str) -> list[tuple[int, int]]:
@@ -130,14 +151,26 @@ def _score(item: Evidence, similarity: float, q: Question, passages: Sequence[Pa
     if q.key_terms:
         context = set(lexical_terms(passages[item.passage_rank].chunk.text)) | terms
         item.key_coverage = sum(t in context for t in q.key_terms) / len(q.key_terms)
-    heading = _looks_like_heading(item.text)
+        item.numbers_missing = any(t[0].isdigit() and t not in context for t in q.key_terms)
+    heading = item.position > 0 and _looks_like_heading(item.text)  # the headline is a claim
+    # A sentence framed in an earlier period ("In January, ... estimated") is older news; a
+    # question that names no time asks for the latest figure.
+    past_frame = not q.mentions_time and bool(_PAST_FRAME.match(item.text))
     item.score = (
         DENSE_WEIGHT * similarity
         + LEXICAL_WEIGHT * overlap
         + RANK_WEIGHT / (1 + item.passage_rank)
         + LEAD_WEIGHT * max(0.0, 1 - item.position / 20)
         - (HEADING_PENALTY if heading else 0.0)
+        - (PAST_FRAME_PENALTY if past_frame else 0.0)
     )
+
+
+_PAST_FRAME = re.compile(
+    r"^(?:In|By|Until|Since|As of|Earlier|Previously|Last)\b[^,]{0,25}"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|\d{4}|year|month|week)[^,]{0,10},"
+)
 
 
 def _looks_like_heading(text: str) -> bool:
@@ -150,6 +183,7 @@ def _best_span(
     texts: dict[str, str],
     embedder: Embedder,
     question_vector: np.ndarray,
+    everything: Sequence[Evidence],
 ) -> tuple[Candidate | None, Evidence]:
     if q.answer_type is AnswerType.OTHER:
         return None, sentences[0]
@@ -164,11 +198,40 @@ def _best_span(
     windows = [_window(texts[s.document_id], c, s) for c, s in found]
     similarities = embedder.embed(windows) @ question_vector
     scored = [
-        (s.score + 0.35 * float(sim) + 0.1 * _proximity(c, s, q), c, s)
+        (
+            0.5 * s.score
+            + 0.4 * float(sim)
+            + 0.1 * _proximity(c, s, q)
+            + 0.2 * _names_head(c, texts[s.document_id], q)
+            + REDUNDANCY_WEIGHT * _mentions(c, everything),
+            c,
+            s,
+        )
         for (c, s), sim in zip(found, similarities)
     ]
     _, candidate, sentence = max(scored, key=lambda x: x[0])
     return candidate, sentence
+
+
+def _mentions(candidate: Candidate, evidence: Sequence[Evidence]) -> float:
+    """How many other evidence sentences state the same value: facts repeated across the
+    headline, the lead and other sources are more likely the answer (answer redundancy)."""
+    pattern = re.compile(rf"(?<![\w,.]){re.escape(candidate.text)}(?![\w,])")
+    others = sum(
+        1 for e in evidence
+        if not (e.start <= candidate.start < e.end) and pattern.search(e.text)
+    )
+    return min(others, 2) / 2
+
+
+def _names_head(candidate: Candidate, text: str, q: Question) -> float:
+    """1.0 when the span or the word beside it is the question's head noun ("which party")."""
+    if not q.head:
+        return 0.0
+    around = text[max(0, candidate.start - 30) : candidate.end + 30]
+    if q.head in lexical_terms(candidate.text):
+        return 1.0
+    return 0.5 if q.head in lexical_terms(around) else 0.0
 
 
 def _repeats_question(span: str, q: Question) -> bool:
@@ -176,9 +239,12 @@ def _repeats_question(span: str, q: Question) -> bool:
     return bool(terms) and all(t in q.terms for t in terms)
 
 
-def _window(text: str, candidate: Candidate, sentence: Evidence, words: int = 4) -> str:
-    before = text[sentence.start : candidate.start].split()[-words:]
-    after = text[candidate.end : sentence.end].split()[:words]
+def _window(text: str, candidate: Candidate, sentence: Evidence) -> str:
+    """The span with the words that say what it is: a count's noun follows it ("600 deaths");
+    a name's role may stand on either side."""
+    before_words, after_words = (0, 2) if candidate.kind is AnswerType.NUMBER else (2, 2)
+    before = text[sentence.start : candidate.start].split()[-before_words:] if before_words else []
+    after = text[candidate.end : sentence.end].split()[:after_words]
     return " ".join(before + [candidate.text] + after)
 
 

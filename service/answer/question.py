@@ -33,12 +33,23 @@ _QUESTION_WORDS = {"Who", "What", "When", "Where", "Which", "How", "Why", "Whom"
                    "Does", "Do", "Is", "Are", "Was", "Were", "In", "On", "According", "The", "A", "An"}
 
 
+_AUX = r"(?!(?:is|are|was|were|did|does|do|has|had|have|can|could|would|will)\b)"
+_HEAD = re.compile(rf"\b(?:which|what)\s+{_AUX}(?:\w+\s+{_AUX})?(\w+)")
+_TIME_WORDS = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|\d{4}|initially|first|originally|earlier|previous|before|in \w+ estimate)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
     answer_type: AnswerType
     terms: tuple[str, ...]  # stemmed content words
     key_terms: tuple[str, ...]  # stemmed names and numbers: the most specific words
+    head: str | None = None  # the noun in "which party", "what platform", stemmed
+    mentions_time: bool = False
 
 
 def analyse_question(text: str) -> Question:
@@ -52,7 +63,11 @@ def analyse_question(text: str) -> Question:
     for match in _CAPITALISED.finditer(text):
         words = [w for w in match.group(0).split() if w not in _QUESTION_WORDS]
         key_terms.extend(lexical_terms(" ".join(words)))
+    head_match = _HEAD.search(lowered)
+    head_terms = lexical_terms(head_match.group(1)) if head_match else []
     return Question(
+        head=head_terms[0] if head_terms else None,
+        mentions_time=bool(_TIME_WORDS.search(text)),
         text=text,
         answer_type=answer_type,
         terms=tuple(dict.fromkeys(lexical_terms(text))),

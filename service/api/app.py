@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from service import __version__
-from service.api.errors import ErrorOut, install_error_handlers
+from service.api.errors import install_error_handlers
 from service.api.routes import ask, documents
-from service.api.schemas import Health
+from service.api.schemas import ErrorOut, Health
 from service.desk import Factdesk
 
 ERROR_RESPONSES = {

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,13 @@ _CHROMA_DEFAULT_FILES = (
 )
 
 FloatMatrix = npt.NDArray[np.float32]
+Optimization = Literal["all", "extended", "basic", "none"]
+_OPTIMIZATION_LEVELS = {
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+}
 
 
 def _package_dir(package: str) -> Path | None:
@@ -91,15 +98,12 @@ def _load_tokenizer(truncate_to: int | None) -> Tokenizer:
     return tokenizer
 
 
-def _session_options(threads: int, optimization: str, sequential: bool) -> ort.SessionOptions:
+def _session_options(
+    threads: int, optimization: Optimization, sequential: bool
+) -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    options.graph_optimization_level = {
-        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-        "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-    }[optimization]
+    options.graph_optimization_level = _OPTIMIZATION_LEVELS[optimization]
     options.execution_mode = (
         ort.ExecutionMode.ORT_SEQUENTIAL if sequential else ort.ExecutionMode.ORT_PARALLEL
     )
@@ -135,7 +139,7 @@ class MiniLMEmbedder:
         *,
         threads: int = 0,
         batch_size: int = 32,
-        optimization: str = "all",
+        optimization: Optimization = "all",
         sequential: bool = True,
         sort_by_length: bool = True,
         onnx_path: Path | None = None,

@@ -47,12 +47,12 @@ def list_documents(desk: DeskDep) -> DocumentList:
     return DocumentList(documents=documents, total=len(documents))
 
 
-@router.get("/{document_id}", response_model=DocumentOut)
+@router.get("/{document_id:path}", response_model=DocumentOut)
 def get_document(document_id: str, desk: DeskDep) -> DocumentOut:
     return DocumentOut.of(desk.get(document_id))
 
 
-@router.delete("/{document_id}")
+@router.delete("/{document_id:path}")
 def delete_document(document_id: str, desk: DeskDep) -> dict[str, str]:
     desk.delete(document_id)
     return {"id": document_id, "status": "deleted"}

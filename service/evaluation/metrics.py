@@ -1,0 +1,146 @@
+"""Per-question scores: SQuAD-style answer matching, citation checks and retrieval ranks.
+
+Pure functions over plain values, so every rule can be tested with hand-made inputs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.domain import Citation
+
+ARTICLES = re.compile(r"\b(a|an|the)\b")
+MRR_CUTOFF = 10
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalisation: lower-case, strip punctuation, drop a/an/the, fold white space.
+
+    Punctuation is every Unicode punctuation character, not only ASCII, because the
+    articles use curly quotes and em dashes.
+    """
+    text = text.lower()
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("P"))
+    text = ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, gold: str) -> bool:
+    return normalize_answer(prediction) == normalize_answer(gold)
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    predicted = normalize_answer(prediction).split()
+    expected = normalize_answer(gold).split()
+    if not predicted or not expected:
+        return float(predicted == expected)
+    common = sum((Counter(predicted) & Counter(expected)).values())
+    if common == 0:
+        return 0.0
+    precision = common / len(predicted)
+    recall = common / len(expected)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains_gold(text: str, golds: Sequence[str]) -> bool:
+    """Some normalised alias occurs in the normalised text as a run of whole tokens
+    (so the alias "2" is not found inside "2024")."""
+    padded = f" {normalize_answer(text)} "
+    return any(alias and f" {alias} " in padded for alias in map(normalize_answer, golds))
+
+
+@dataclass(frozen=True)
+class AnswerScores:
+    em: float
+    f1: float
+    contains_gold: bool | None  # None for unanswerable questions
+
+
+def score_answer(
+    answer: str, abstained: bool, golds: Sequence[str], answerable: bool
+) -> AnswerScores:
+    """Score one answer; an abstention counts as the empty answer.
+
+    For an unanswerable question EM and F1 are 1 exactly when the answer is empty.
+    """
+    given = "" if abstained else answer
+    if not answerable:
+        right = float(not normalize_answer(given))
+        return AnswerScores(em=right, f1=right, contains_gold=None)
+    if not golds:
+        raise ValueError("an answerable question needs at least one gold answer")
+    return AnswerScores(
+        em=float(any(exact_match(given, g) for g in golds)),
+        f1=max(token_f1(given, g) for g in golds),
+        contains_gold=contains_gold(given, golds),
+    )
+
+
+# ---- citations ---------------------------------------------------------------------------
+
+
+def quote_span(text: str, quote: str) -> tuple[int, int] | None:
+    """Where the supporting quote sits in the stored article text, if it is there."""
+    start = text.find(quote)
+    return (start, start + len(quote)) if start >= 0 else None
+
+
+def citation_is_exact(citation: Citation, text: str) -> bool:
+    return text[citation.start : citation.end] == citation.quote
+
+
+def citation_supports(
+    citations: Sequence[Citation],
+    document_id: str,
+    span: tuple[int, int] | None,
+    golds: Sequence[str],
+) -> bool:
+    """Some citation of the article overlaps the supporting quote or quotes a gold alias."""
+    for citation in citations:
+        if citation.document_id != document_id:
+            continue
+        if span is not None and citation.start < span[1] and span[0] < citation.end:
+            return True
+        if contains_gold(citation.quote, golds):
+            return True
+    return False
+
+
+# ---- retrieval -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetrievedSpan:
+    """Where a retrieved passage sits: a chunk of a stored article."""
+
+    chunk_id: str
+    document_id: str
+    start: int
+    end: int
+    score: float = 0.0
+
+
+def supporting_rank(
+    passages: Sequence[RetrievedSpan], document_id: str, span: tuple[int, int]
+) -> int | None:
+    """1-based rank of the first passage whose [start, end) holds the whole quote span."""
+    for rank, passage in enumerate(passages, 1):
+        if (
+            passage.document_id == document_id
+            and passage.start <= span[0]
+            and span[1] <= passage.end
+        ):
+            return rank
+    return None
+
+
+def hit_at(rank: int | None, k: int) -> bool:
+    return rank is not None and rank <= k
+
+
+def reciprocal_rank(rank: int | None, cutoff: int = MRR_CUTOFF) -> float:
+    return 1.0 / rank if hit_at(rank, cutoff) and rank is not None else 0.0

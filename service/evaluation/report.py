@@ -1,0 +1,166 @@
+"""Eval reports: JSON with everything, Markdown for people, and deltas against an old report."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from service.evaluation.results import QuestionResult
+from service.evaluation.runner import EvalRun
+from service.evaluation.summary import Summary
+
+# Metrics where a smaller value is the better one.
+LOWER_IS_BETTER = {
+    "errors", "quotes_not_found", "answered_unanswerable_rate", "wrongly_abstained_rate",
+    "latency_p50_ms", "latency_p95_ms",
+}
+# Counts that describe the set rather than measure the service.
+SET_SIZE = {"questions", "answerable", "unanswerable", "citations"}
+# Per-group columns: short titles, so the table fits an 80-column terminal.
+GROUP_COLUMNS = [
+    ("n", "questions"), ("EM", "em"), ("F1", "f1"), ("gold", "contains_gold"),
+    ("supp", "citation_support"), ("R@5", "recall_at_5"), ("MRR", "mrr_at_10"),
+    ("abst", "abstention_recall"), ("wr.ab", "wrongly_abstained_rate"), ("err", "errors"),
+]
+MAX_QUOTE_CHARS = 220
+
+
+def write_reports(run: EvalRun, directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"{run.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    json_path = directory / f"{stem}.json"
+    md_path = directory / f"{stem}.md"
+    json_path.write_text(json.dumps(asdict(run), indent=2, ensure_ascii=False) + "\n",
+                         encoding="utf-8")
+    md_path.write_text(markdown_report(run), encoding="utf-8")
+    return json_path, md_path
+
+
+def load_summary(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    summary: dict[str, Any] = data["summary"]
+    return summary
+
+
+def format_value(name: str, value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if name.endswith("_ms"):
+        return f"{value:.0f} ms"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+# ---- comparison ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delta:
+    metric: str
+    old: float | None
+    new: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.old is None or self.new is None:
+            return None
+        return round(self.new - self.old, 4)
+
+    @property
+    def improved(self) -> bool | None:
+        change = self.change
+        if not change or self.metric in SET_SIZE:
+            return None
+        return change < 0 if self.metric in LOWER_IS_BETTER else change > 0
+
+
+def compare_summaries(old: dict[str, Any], new: Summary) -> list[Delta]:
+    current = asdict(new)
+    return [Delta(name, old.get(name), value) for name, value in current.items()]
+
+
+# ---- Markdown ------------------------------------------------------------------------------
+
+
+def markdown_report(run: EvalRun) -> str:
+    settings = ", ".join(f"{k} {v}" for k, v in run.settings.items() if v is not None)
+    lines = [
+        f"# Eval: {run.dataset} ({run.started})",
+        "",
+        f"Dataset `{run.dataset_path}`, article `{run.article_id}`. Settings: {settings}.",
+        *(f"- {note}" for note in run.notes),
+        "",
+        "## Summary",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *(f"| {k} | {format_value(k, v)} |" for k, v in asdict(run.summary).items()),
+        "",
+        "## By type",
+        "",
+        "gold: contains_gold, supp: citation_support, R@5: recall_at_5, MRR: mrr_at_10, "
+        "abst: abstention_recall, wr.ab: wrongly_abstained_rate, err: errors.",
+        "",
+        *_group_table("type", run.by_type),
+        "",
+        "## By difficulty",
+        "",
+        *_group_table("difficulty", run.by_difficulty),
+        "",
+        "## Failures",
+        "",
+    ]
+    failures = [(r, why) for r in run.questions if (why := failure_reason(r))]
+    if failures:
+        lines += ["| id | question | expected | got | cited quote | why |",
+                  "|---|---|---|---|---|---|"]
+        lines += [_failure_row(r, why) for r, why in failures]
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def failure_reason(result: QuestionResult) -> str | None:
+    scores = result.scores
+    if result.error:
+        return f"error: {result.error}"
+    if any(not c.exact for c in result.citations):
+        return "citation not exact"
+    if not result.answerable:
+        return None if result.abstained else "answered an unanswerable question"
+    if result.abstained:
+        return "abstained"
+    if not scores.contains_gold:
+        return "wrong answer"
+    if not scores.citation_support:
+        return "citation does not support"
+    return None
+
+
+def _group_table(label: str, groups: dict[str, Summary]) -> list[str]:
+    header = f"| {label} | " + " | ".join(title for title, _ in GROUP_COLUMNS) + " |"
+    rule = "|---" * (len(GROUP_COLUMNS) + 1) + "|"
+    rows = []
+    for name, summary in groups.items():
+        values = asdict(summary)
+        cells = " | ".join(format_value(key, values[key], 2) for _, key in GROUP_COLUMNS)
+        rows.append(f"| {name} | {cells} |")
+    return [header, rule, *rows]
+
+
+def _failure_row(result: QuestionResult, why: str) -> str:
+    expected = " / ".join(result.expected) if result.expected else "(abstain)"
+    got = "(abstained)" if result.abstained else result.answer
+    quote = result.citations[0].quote if result.citations else ""
+    if len(quote) > MAX_QUOTE_CHARS:
+        quote = quote[:MAX_QUOTE_CHARS] + "…"
+    cells = [result.id, result.question, expected, got, quote, why]
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

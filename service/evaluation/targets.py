@@ -1,0 +1,165 @@
+"""What the eval asks: an embedded Factdesk, or a running server over HTTP.
+
+Both give the same small interface, so the runner does not care which one it measures.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from service.domain import Citation
+from service.evaluation.metrics import RetrievedSpan
+from service.retrieve import RetrievalMode
+
+HTTP_TIMEOUT_S = 120.0
+
+
+@dataclass
+class Reply:
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[RetrievedSpan] = field(default_factory=list)
+
+
+class EvalTarget(Protocol):
+    def ingest_file(self, path: Path) -> str: ...
+
+    def ingest_text(self, text: str, document_id: str) -> str: ...
+
+    def ask(self, question: str) -> Reply: ...
+
+    def document_text(self, document_id: str) -> str: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class EmbeddedTarget:
+    """A Factdesk in this process, on ``data_dir`` or on a fresh temporary store."""
+
+    def __init__(self, data_dir: Path | None = None,
+                 retrieval: RetrievalMode = RetrievalMode.HYBRID) -> None:
+        from service.config import get_settings
+        from service.desk import Factdesk  # loads the model: only when an eval runs
+
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if data_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="factdesk-eval-",
+                                                    ignore_cleanup_errors=True)
+            data_dir = Path(self._tmp.name)
+        self.settings = get_settings().model_copy(update={"data_dir": data_dir})
+        self.desk = Factdesk(self.settings)
+        self.retrieval = retrieval
+
+    def ingest_file(self, path: Path) -> str:
+        return self.desk.ingest_path(path).id
+
+    def ingest_text(self, text: str, document_id: str) -> str:
+        return self.desk.ingest(text, "text", document_id=document_id).id
+
+    def ask(self, question: str) -> Reply:
+        answer = self.desk.ask(question, retrieval=self.retrieval)
+        return Reply(
+            answer=answer.answer,
+            abstained=answer.abstained,
+            confidence=answer.confidence,
+            citations=list(answer.citations),
+            passages=[
+                RetrievedSpan(p.chunk.id, p.chunk.document_id, p.chunk.start, p.chunk.end,
+                              p.score)
+                for p in answer.passages
+            ],
+        )
+
+    def document_text(self, document_id: str) -> str:
+        return self.desk.get(document_id).text
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "target": "embedded",
+            "data_dir": "temporary" if self._tmp else str(self.settings.data_dir),
+            "retrieval": self.retrieval.value,
+            "chunk_tokens": self.settings.chunk_tokens,
+            "chunk_overlap_tokens": self.settings.chunk_overlap_tokens,
+            "top_k": self.settings.default_top_k,
+        }
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+class HttpTarget:
+    """A running factdesk server: POST /v1/documents, POST /v1/ask, GET /v1/documents/{id}."""
+
+    def __init__(self, url: str, timeout_s: float = HTTP_TIMEOUT_S) -> None:
+        self.url = url.rstrip("/")
+        self.client = httpx.Client(base_url=self.url, timeout=timeout_s)
+        self._texts: dict[str, str] = {}
+
+    def ingest_file(self, path: Path) -> str:
+        from service.desk import _id_from_filename  # the id `factdesk ingest` would give it
+        from service.parse import detect_format
+
+        raw = path.read_bytes()
+        fmt = detect_format(raw, path.name).value
+        return self._ingest({"text": raw.decode("utf-8"), "id": _id_from_filename(path),
+                             "format": fmt})
+
+    def ingest_text(self, text: str, document_id: str) -> str:
+        return self._ingest({"text": text, "id": document_id, "format": "text"})
+
+    def _ingest(self, body: dict[str, str]) -> str:
+        self._texts.pop(body["id"], None)
+        return str(_json(self.client.post("/v1/documents", json=body))["id"])
+
+    def ask(self, question: str) -> Reply:
+        data = _json(self.client.post("/v1/ask", json={"question": question}))
+        return Reply(
+            answer=data["answer"],
+            abstained=data["abstained"],
+            confidence=data["confidence"],
+            citations=[Citation(**c) for c in data["citations"]],
+            passages=[
+                RetrievedSpan(p["chunk_id"], p["document_id"], p["start"], p["end"], p["score"])
+                for p in data["passages"]
+            ],
+        )
+
+    def document_text(self, document_id: str) -> str:
+        if document_id not in self._texts:
+            data = _json(self.client.get(f"/v1/documents/{document_id}"))
+            self._texts[document_id] = data["text"]
+        return self._texts[document_id]
+
+    def describe(self) -> dict[str, Any]:
+        # The server's chunking and retrieval settings are not visible over HTTP.
+        return {"target": "url", "url": self.url, "retrieval": "server default",
+                "chunk_tokens": None, "chunk_overlap_tokens": None, "top_k": None}
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class ServiceCallFailed(Exception):
+    """The server answered with an error status."""
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    if response.is_error:
+        try:
+            error = response.json()["error"]
+            detail = f"{error['code']}: {error['message']}"
+        except (ValueError, KeyError, TypeError):
+            detail = response.text[:200]
+        raise ServiceCallFailed(f"HTTP {response.status_code} {detail}")
+    data: dict[str, Any] = response.json()
+    return data

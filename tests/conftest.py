@@ -1,0 +1,66 @@
+"""Shared fixtures: settings on a temp data dir, a Factdesk with the seed ingested, an HTTP client.
+
+Every desk runs on real Chroma (embedded, in a temp dir) and the real embedding model; the model
+is loaded once per process (``get_embedder`` is cached), so a new desk costs well under a second.
+Tests that only read share one desk per module; tests that write get a fresh one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from tests.samples import SEEDS_DIR
+
+if TYPE_CHECKING:  # importing the desk loads Chroma; unit tests should not pay for that
+    from service.desk import Factdesk
+
+
+def make_settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, seeds_dir=SEEDS_DIR)
+
+
+def seeded_desk(settings: Settings) -> Factdesk:
+    from service.desk import Factdesk
+
+    desk = Factdesk(settings)
+    desk.ingest_seeds()
+    return desk
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Factdesk:
+    """One seeded desk per test module, for tests that do not change what it stores."""
+    return seeded_desk(make_settings(tmp_path_factory.mktemp("desk") / "data"))
+
+
+@pytest.fixture(scope="module")
+def client(desk: Factdesk) -> Iterator[TestClient]:
+    from service.api.app import create_app
+
+    with TestClient(create_app(desk)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def fresh_desk(settings: Settings) -> Factdesk:
+    """A seeded desk of its own, for tests that write."""
+    return seeded_desk(settings)
+
+
+@pytest.fixture
+def fresh_client(fresh_desk: Factdesk) -> Iterator[TestClient]:
+    from service.api.app import create_app
+
+    with TestClient(create_app(fresh_desk)) as test_client:
+        yield test_client
