@@ -1,8 +1,8 @@
 """Shared fixtures: settings on a temp data dir, a Factdesk with the seed ingested, an HTTP client.
 
 Every desk runs on real Chroma (embedded, in a temp dir) and the real embedding model; the model
-is loaded once per process (``get_embedder`` is cached), so a new desk costs well under a second.
-Tests that only read share one desk per module; tests that write get a fresh one.
+is loaded once per process (``get_embedder`` is cached); a new desk with the seed ingested takes
+a second or two. Tests that only read share one desk per module; tests that write get their own.
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def _check_options(options: EvalOptions) -> RetrievalMode:
         raise EvalCannotRun("--retrieval must be hybrid, dense or lexical") from None
     if options.url and retrieval is not RetrievalMode.HYBRID:
         raise EvalCannotRun("--retrieval works on the embedded service only; "
-                         "the HTTP API always uses its default")
+                            "the HTTP API always uses its default")
     if options.url and options.data_dir:
         raise EvalCannotRun("--data-dir and --url exclude each other")
     if options.compare and not options.compare.is_file():

@@ -66,6 +66,8 @@ def test_seed_question_is_answered_with_exact_citations(
 ) -> None:
     answer = seed_answer
     assert answer["abstained"] is False
+    assert "600" in answer["answer"]
+    assert any("600" in c["quote"] for c in answer["citations"])
     assert answer["mode"] == "offline"
     assert 0.0 <= answer["confidence"] <= 1.0
     assert answer["citations"]
@@ -75,17 +77,6 @@ def test_seed_question_is_answered_with_exact_citations(
     assert all(c["chunk_id"] in cited_chunks for c in answer["citations"])
     assert len(answer["passages"]) <= desk.settings.default_top_k
     assert_spans_are_exact(client, answer)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/answer picks the January estimate ('300 ... had died') over the current "
-    "figure ('4,700 casualties, including 600 deaths'); remove this mark once it is fixed",
-)
-def test_seed_question_answer_is_600(seed_answer: dict[str, Any]) -> None:
-    answer = seed_answer
-    assert "600" in answer["answer"]
-    assert any("600" in c["quote"] for c in answer["citations"])
 
 
 def test_question_about_another_article_cites_it(client: TestClient) -> None:
