@@ -141,6 +141,10 @@ class Factdesk:
     def is_empty(self) -> bool:
         return not self._catalog
 
+    def counts(self) -> tuple[int, int]:
+        """Documents and chunks, from the in-memory catalog and lexical index (no store scan)."""
+        return len(self._catalog), len(self.lexical)
+
     # ---- questions ---------------------------------------------------------------------
 
     def ask(

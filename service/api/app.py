@@ -31,7 +31,7 @@ def create_app(desk: Factdesk | None = None) -> FastAPI:
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:
-        d: Factdesk = app.state.desk
-        return Health(status="ok", documents=len(d.list()), chunks=len(d.lexical))
+        documents, chunks = app.state.desk.counts()
+        return Health(status="ok", documents=documents, chunks=chunks)
 
     return app

@@ -29,6 +29,7 @@ def upload_document(
     url: Annotated[str | None, Form()] = None,
     published: Annotated[str | None, Form()] = None,
     source: Annotated[str | None, Form()] = None,
+    author: Annotated[str | None, Form()] = None,
     format: Annotated[str | None, Form()] = None,
 ) -> IngestOut:
     raw = file.file.read(MAX_UPLOAD_BYTES + 1)
@@ -36,7 +37,7 @@ def upload_document(
         raise InvalidInput(f"upload is larger than {MAX_UPLOAD_BYTES} bytes")
     result = desk.ingest(
         raw, format or None, document_id=id or None, filename=file.filename, title=title,
-        url=url, published=published, source=source,
+        url=url, published=published, source=source, author=author,
     )
     return IngestOut.of(result)
 
