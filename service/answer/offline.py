@@ -31,6 +31,9 @@ ABSTAIN_BELOW = 0.42
 MIN_KEY_COVERAGE = 0.5
 TOP_SENTENCES_FOR_SPANS = 5
 SENTENCES_TO_EMBED = 16
+# Run-on "sentences" (captions glued together, lists) cost embedding time and blur meaning;
+# their start is what matters for matching.
+EMBED_CHARS = 400
 PAST_FRAME_PENALTY = 0.15
 REDUNDANCY_WEIGHT = 0.15
 
@@ -70,7 +73,9 @@ def answer_offline(
     evidence.sort(key=lambda e: e.score, reverse=True)
     evidence = evidence[:SENTENCES_TO_EMBED]
     question_vector = embedder.embed([q.text])[0]
-    similarities = _sentence_vectors(embedder, [e.text for e in evidence]) @ question_vector
+    similarities = (
+        _sentence_vectors(embedder, [e.text[:EMBED_CHARS] for e in evidence]) @ question_vector
+    )
     for item, similarity in zip(evidence, similarities):
         _score(item, float(similarity), q, passages)
     evidence.sort(key=lambda e: e.score, reverse=True)
