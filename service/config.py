@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(32, ge=0, le=128)
 
     # Embedding model runtime.
-    embed_batch_size: int = Field(32, ge=1, le=512)
+    embed_batch_size: int = Field(8, ge=1, le=512)  # measured: eval/benchmarks/embedding.py
     embed_threads: int = Field(0, ge=0, le=64)  # 0: let onnxruntime decide
 
     # Retrieval and question limits.

@@ -39,7 +39,7 @@ class Variant:
     label: str
     threads: int = 0
     batch_size: int = 32
-    optimization: Optimization = "all"
+    optimization: Optimization = "all"  # the baseline row; the embedder's defaults differ
     sequential: bool = True
     sort_by_length: bool = True
     onnx_path: Path | None = None
