@@ -31,11 +31,15 @@ ABSTAIN_BELOW = 0.42
 MIN_KEY_COVERAGE = 0.5
 TOP_SENTENCES_FOR_SPANS = 5
 SENTENCES_TO_EMBED = 16
+TYPE_WEIGHT = 0.08  # the sentence holds a span of the type asked for (a date for "when")
+CONTEXT_SHARE = 0.3  # weight of word overlap counted over the sentence and the one before
 # Run-on "sentences" (captions glued together, lists) cost embedding time and blur meaning;
 # their start is what matters for matching.
 EMBED_CHARS = 400
 PAST_FRAME_PENALTY = 0.15
 REDUNDANCY_WEIGHT = 0.15
+SPECIFIC_WEIGHT = 0.08
+ECHO_PENALTY = 0.2
 
 
 class Embedder(Protocol):
@@ -52,7 +56,11 @@ class Evidence:
     text: str
     passage_rank: int
     position: int  # sentence number within the article
+    previous: str = ""  # the sentence before, for questions that need two sentences
     score: float = 0.0
+    similarity: float = 0.0
+    overlap: float = 0.0
+    has_type: bool = True
     key_coverage: float = 1.0
     numbers_missing: bool = False  # a number or year of the question is not in the evidence
 
@@ -69,6 +77,7 @@ def answer_offline(
         return _abstain(passages)
 
     for item in evidence:
+        item.has_type = _holds_answer_type(item, q, texts)
         _score(item, 0.0, q, passages)
     evidence.sort(key=lambda e: e.score, reverse=True)
     evidence = evidence[:SENTENCES_TO_EMBED]
@@ -113,13 +122,15 @@ def _gather_sentences(passages: Sequence[Passage], texts: dict[str, str]) -> lis
     for rank, passage in enumerate(passages):
         chunk = passage.chunk
         text = texts[chunk.document_id]
-        for position, (start, end) in enumerate(_article_sentences(text)):
+        spans = _article_sentences(text)
+        for position, (start, end) in enumerate(spans):
             if end <= chunk.start or start >= chunk.end:
                 continue
             key = (chunk.document_id, start)
             if key not in seen:
+                previous = text[slice(*spans[position - 1])] if position else ""
                 seen[key] = Evidence(chunk.document_id, chunk.id, passage.title, start, end,
-                                     text[start:end], rank, position)
+                                     text[start:end], rank, position, previous)
     return list(seen.values())
 
 
@@ -150,9 +161,13 @@ def _article_sentences(text: str) -> list[tuple[int, int]]:
 
 def _score(item: Evidence, similarity: float, q: Question, passages: Sequence[Passage]) -> None:
     terms = set(lexical_terms(item.text))
+    around = terms | set(lexical_terms(item.previous))
     weights = {t: (2.0 if t in q.key_terms else 1.0) for t in q.terms}
     total = sum(weights.values()) or 1.0
-    overlap = sum(w for t, w in weights.items() if t in terms) / total
+    own = sum(w for t, w in weights.items() if t in terms) / total
+    with_previous = sum(w for t, w in weights.items() if t in around) / total
+    overlap = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * with_previous
+    item.similarity, item.overlap = similarity, overlap
     if q.key_terms:
         context = set(lexical_terms(passages[item.passage_rank].chunk.text)) | terms
         item.key_coverage = sum(t in context for t in q.key_terms) / len(q.key_terms)
@@ -160,7 +175,11 @@ def _score(item: Evidence, similarity: float, q: Question, passages: Sequence[Pa
     heading = item.position > 0 and _looks_like_heading(item.text)  # the headline is a claim
     # A sentence framed in an earlier period ("In January, ... estimated") is older news; a
     # question that names no time asks for the latest figure.
-    past_frame = not q.mentions_time and bool(_PAST_FRAME.match(item.text))
+    past_frame = (
+        not q.mentions_time
+        and q.answer_type is not AnswerType.DATE
+        and bool(_PAST_FRAME.match(item.text))
+    )
     item.score = (
         DENSE_WEIGHT * similarity
         + LEXICAL_WEIGHT * overlap
@@ -168,6 +187,7 @@ def _score(item: Evidence, similarity: float, q: Question, passages: Sequence[Pa
         + LEAD_WEIGHT * max(0.0, 1 - item.position / 20)
         - (HEADING_PENALTY if heading else 0.0)
         - (PAST_FRAME_PENALTY if past_frame else 0.0)
+        + (TYPE_WEIGHT if item.has_type else 0.0)
     )
 
 
@@ -176,6 +196,13 @@ _PAST_FRAME = re.compile(
     r"(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December|\d{4}|year|month|week)[^,]{0,10},"
 )
+
+
+def _holds_answer_type(item: Evidence, q: Question, texts: dict[str, str]) -> bool:
+    if q.answer_type is AnswerType.OTHER:
+        return False
+    found = find_candidates(texts[item.document_id], item.start, item.end, q.answer_type)
+    return any(not _repeats_question(c.text, q) for c in found)
 
 
 def _looks_like_heading(text: str) -> bool:
@@ -208,7 +235,9 @@ def _best_span(
             + 0.4 * float(sim)
             + 0.1 * _proximity(c, s, q)
             + 0.2 * _names_head(c, texts[s.document_id], q)
-            + REDUNDANCY_WEIGHT * _mentions(c, everything),
+            + REDUNDANCY_WEIGHT * _mentions(c, everything)
+            + SPECIFIC_WEIGHT * _specificity(c, q)
+            - ECHO_PENALTY * _echo(c, q),
             c,
             s,
         )
@@ -216,6 +245,24 @@ def _best_span(
     ]
     _, candidate, sentence = max(scored, key=lambda x: x[0])
     return candidate, sentence
+
+
+def _specificity(candidate: Candidate, q: Question) -> float:
+    """Prefer the more exact answer: a day over a bare month or year (unless the question asks
+    for a year or month), a full name over a lone surname."""
+    if candidate.kind is AnswerType.DATE:
+        if re.search(r"\b(year|month)\b", q.text, re.IGNORECASE):
+            return 0.0
+        return 1.0 if re.search(r"\d", candidate.text) and not re.fullmatch(r"\d{4}", candidate.text) else 0.0
+    if candidate.kind is AnswerType.PERSON:
+        return 1.0 if len(candidate.text.split()) > 1 else 0.0
+    return 0.0
+
+
+def _echo(candidate: Candidate, q: Question) -> float:
+    """The share of the span's words that the question already says."""
+    terms = lexical_terms(candidate.text)
+    return sum(t in q.terms for t in terms) / len(terms) if terms else 0.0
 
 
 def _mentions(candidate: Candidate, evidence: Sequence[Evidence]) -> float:

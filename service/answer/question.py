@@ -19,14 +19,60 @@ class AnswerType(str, Enum):
     OTHER = "other"
 
 
-_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
-    (re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share|amount)\b|\bhow (long|old|far)\b"), AnswerType.NUMBER),
-    (re.compile(r"\bwhen\b|\bwhat (date|day|time|year|month)\b|\bwhich (date|day|year|month)\b|\bon what date\b|\bin what (year|month)\b|\bsince when\b"), AnswerType.DATE),
-    (re.compile(r"\bwhere\b|\b(which|what) (city|country|region|province|oblast|town|place|area|territory|location|capital|settlement)\b|\bin what (city|country|region)\b"), AnswerType.PLACE),
-    (re.compile(r"\b(which|what) (party|agency|organi[sz]ation|group|unit|company|institution|ministry|department|body|news agency|channel|service|outlet|newspaper)\b|\baccording to (what|which)\b"), AnswerType.ORGANISATION),
-    (re.compile(r"\b(which|what) (lawmaker|official|president|minister|leader|politician|person|journalist|chief|general|spokes\w+|man|woman)\b"), AnswerType.PERSON),
-    (re.compile(r"\bwho(m|se)?\b|\baccording to whom\b"), AnswerType.AGENT),
-]
+_NUMBER = re.compile(
+    r"\bhow (many|much)\b|\bwhat (\w+ )?(number|percentage|share|amount|sum|figure)\b"
+    r"|\bhow (long|old|far|large|big)\b"
+)
+_DATE = re.compile(
+    r"\bwhen\b|\b(what|which) (\w+ )?(date|day|time|year|month|period)\b|\bon what date\b"
+    r"|\bin what (year|month)\b|\bsince when\b"
+)
+_HEAD_NOUNS: dict[AnswerType, frozenset[str]] = {
+    AnswerType.PLACE: frozenset(
+        "city country region province oblast town village place area territory location "
+        "capital settlement state county district border front frontline".split()
+    ),
+    AnswerType.ORGANISATION: frozenset(
+        "party agency organization organisation group unit company companies institution "
+        "ministry department body channel service outlet newspaper committee force forces "
+        "army regime government alliance bank firm corps".split()
+    ),
+    AnswerType.PERSON: frozenset(
+        "lawmaker lawmakers official officials president minister leader politician person "
+        "journalist chief general commander director spokesman spokeswoman man woman author "
+        "reporter head officer secretary ambassador envoy".split()
+    ),
+}
+# "which elite unit", "what is the name of the director", "which of the two lawmakers"
+_HEADED = re.compile(
+    r"\b(?:which|what)(?:\s+(?:is|was|are|were)\s+the(?:\s+\w+)?\s+names?\s+of)?(?:\s+of)?"
+    r"(?:\s+(?:the|a|an|two|three|its|his|her|their))?((?:\s+[\w-]+){1,4})"
+)
+_WHERE = re.compile(r"\bwhere\b")
+_WHO = re.compile(r"\bwho(m|se)?\b|\baccording to whom\b")
+
+
+def _singular(word: str) -> str:
+    return word[:-3] + "y" if word.endswith("ies") else word
+
+
+def _answer_type(lowered: str) -> AnswerType:
+    if _NUMBER.search(lowered):
+        return AnswerType.NUMBER
+    if _DATE.search(lowered):
+        return AnswerType.DATE
+    headed = _HEADED.search(lowered)
+    if headed:
+        for word in headed.group(1).split():
+            for kind, nouns in _HEAD_NOUNS.items():
+                if word in nouns or word.removesuffix("s") in nouns or _singular(word) in nouns:
+                    return kind
+    if _WHERE.search(lowered):
+        return AnswerType.PLACE
+    if _WHO.search(lowered):
+        return AnswerType.AGENT
+    return AnswerType.OTHER
+
 
 _CAPITALISED = re.compile(r"\b([A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*|\d[\d,.]*)")
 _QUESTION_WORDS = {"Who", "What", "When", "Where", "Which", "How", "Why", "Whom", "Whose", "Did",
@@ -54,11 +100,7 @@ class Question:
 
 def analyse_question(text: str) -> Question:
     lowered = text.lower()
-    answer_type = AnswerType.OTHER
-    for pattern, kind in _RULES:
-        if pattern.search(lowered):
-            answer_type = kind
-            break
+    answer_type = _answer_type(lowered)
     key_terms: list[str] = []
     for match in _CAPITALISED.finditer(text):
         words = [w for w in match.group(0).split() if w not in _QUESTION_WORDS]

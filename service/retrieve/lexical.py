@@ -17,6 +17,7 @@ import Stemmer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _POSSESSIVE = re.compile(r"'s\b")
+_DEMONYM_END = re.compile(r"(?:ian|ean|an|ia|a|e)$")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _STEMMER = Stemmer.Stemmer("english")
 _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
@@ -32,10 +33,22 @@ _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
 
 
 def lexical_terms(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, stemmed words; numbers keep their digits ("4,700" -> "4700")."""
-    text = _POSSESSIVE.sub("", text.lower().replace("’", "'"))
+    """Lower-cased, stop-word-free, stemmed words; numbers keep their digits ("4,700" -> "4700");
+    a capitalised place name and its demonym meet ("Korean", "Korea's" -> "kor")."""
+    text = _POSSESSIVE.sub("", text.replace("’", "'"))
     words = _WORD.findall(_THOUSANDS.sub("", text))
-    return _STEMMER.stemWords([w for w in words if w not in _STOPWORDS])
+    kept = [w for w in words if w.lower() not in _STOPWORDS]
+    stems = _STEMMER.stemWords([w.lower() for w in kept])
+    return [
+        _place_root(stem) if word[0].isupper() and len(stem) >= 5 else stem
+        for word, stem in zip(kept, stems)
+    ]
+
+
+def _place_root(stem: str) -> str:
+    """"korea" and "korean" -> "kor"; "russia" and "russian" -> "russ"."""
+    root = _DEMONYM_END.sub("", stem)
+    return _DEMONYM_END.sub("", root) if root != stem else root
 
 
 class LexicalIndex:
