@@ -76,6 +76,7 @@ _NOT_NAMES = {"the", "a", "an", "in", "on", "at", "he", "she", "it", "they", "we
 _PREPOSITIONS_OF_PLACE = re.compile(r"\b(?:in|to|from|near|into|across|toward|towards|at|of)\s+(?:the\s+)?$")
 
 
+_ORDINAL = re.compile(r"first|second|third|fourth|fifth|tenth", re.IGNORECASE)
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ians?|icans?|ans|ese|ish)$")
 _POSSESSIVE_END = re.compile(r"[’']s$")
 
@@ -118,6 +119,8 @@ def _numbers(text: str, offset: int, sentence: str) -> list[Candidate]:
     for match in _NUMBER.finditer(sentence):
         if any(ds <= match.start() < de for ds, de in dates):
             continue  # a day of the month or a year, not a count
+        if _ORDINAL.fullmatch(match.group(0)):
+            continue  # "the first time" ranks, it does not count
         s, e = offset + match.start(), offset + match.end()
         found.append(Candidate(s, e, text[s:e], AnswerType.NUMBER))
     return found

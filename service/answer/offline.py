@@ -38,6 +38,7 @@ CONTEXT_SHARE = 0.3  # weight of word overlap counted over the sentence and the 
 EMBED_CHARS = 400
 PAST_FRAME_PENALTY = 0.15
 REDUNDANCY_WEIGHT = 0.15
+TYPE_MARGIN = 0.0
 SPECIFIC_WEIGHT = 0.08
 ECHO_PENALTY = 0.2
 
@@ -57,6 +58,7 @@ class Evidence:
     passage_rank: int
     position: int  # sentence number within the article
     previous: str = ""  # the sentence before, for questions that need two sentences
+    previous_start: int = 0
     score: float = 0.0
     similarity: float = 0.0
     overlap: float = 0.0
@@ -94,26 +96,30 @@ def answer_offline(
 
     span, sentence = _best_span(q, evidence[:TOP_SENTENCES_FOR_SPANS], texts, embedder,
                                 question_vector, evidence)
+    if q.answer_type is not AnswerType.OTHER and _unsupported_span(span, sentence, best):
+        return _abstain(passages, confidence=_confidence(best.score) / 2)
     if span is None:
         sentence = best
         answer_text = best.text
     else:
         answer_text = span.text
-    citation = Citation(
-        document_id=sentence.document_id,
-        title=sentence.title,
-        chunk_id=sentence.chunk_id,
-        start=sentence.start,
-        end=sentence.end,
-        quote=sentence.text,
-    )
+    citations = [_cite(sentence, sentence.start, sentence.end, sentence.text)]
+    if span is not None and span.start < sentence.start:  # the name stands in the sentence before
+        citations.insert(0, _cite(sentence, sentence.previous_start, sentence.start,
+                                  texts[sentence.document_id][sentence.previous_start : sentence.start]))
     return Answer(
         answer=answer_text,
         abstained=False,
         confidence=_confidence(sentence.score),
-        citations=[citation],
+        citations=citations,
         passages=list(passages),
     )
+
+
+def _cite(item: Evidence, start: int, end: int, quote: str) -> Citation:
+    stripped = quote.rstrip()
+    return Citation(item.document_id, item.title, item.chunk_id, start, start + len(stripped),
+                    stripped)
 
 
 def _gather_sentences(passages: Sequence[Passage], texts: dict[str, str]) -> list[Evidence]:
@@ -128,9 +134,10 @@ def _gather_sentences(passages: Sequence[Passage], texts: dict[str, str]) -> lis
                 continue
             key = (chunk.document_id, start)
             if key not in seen:
-                previous = text[slice(*spans[position - 1])] if position else ""
+                before = spans[position - 1] if position else (start, start)
                 seen[key] = Evidence(chunk.document_id, chunk.id, passage.title, start, end,
-                                     text[start:end], rank, position, previous)
+                                     text[start:end], rank, position, text[slice(*before)],
+                                     before[0])
     return list(seen.values())
 
 
@@ -198,11 +205,22 @@ _PAST_FRAME = re.compile(
 )
 
 
+_PRONOUN_START = re.compile(r"^(?:He|She|They|His|Her|Their)\b")
+_NAMED_TYPES = (AnswerType.PERSON, AnswerType.AGENT, AnswerType.ORGANISATION)
+
+
+def _candidates(item: Evidence, q: Question, texts: dict[str, str]) -> list[Candidate]:
+    """Spans of the asked type in the sentence; for "He said ..." also the names of the
+    sentence before, whom the pronoun most likely points at."""
+    text = texts[item.document_id]
+    found = find_candidates(text, item.start, item.end, q.answer_type)
+    if q.answer_type in _NAMED_TYPES and _PRONOUN_START.match(item.text) and item.previous:
+        found += find_candidates(text, item.previous_start, item.start, q.answer_type)
+    return [c for c in found if not _repeats_question(c.text, q)]
+
+
 def _holds_answer_type(item: Evidence, q: Question, texts: dict[str, str]) -> bool:
-    if q.answer_type is AnswerType.OTHER:
-        return False
-    found = find_candidates(texts[item.document_id], item.start, item.end, q.answer_type)
-    return any(not _repeats_question(c.text, q) for c in found)
+    return q.answer_type is not AnswerType.OTHER and bool(_candidates(item, q, texts))
 
 
 def _looks_like_heading(text: str) -> bool:
@@ -219,12 +237,7 @@ def _best_span(
 ) -> tuple[Candidate | None, Evidence]:
     if q.answer_type is AnswerType.OTHER:
         return None, sentences[0]
-    found: list[tuple[Candidate, Evidence]] = []
-    for sentence in sentences:
-        text = texts[sentence.document_id]
-        for candidate in find_candidates(text, sentence.start, sentence.end, q.answer_type):
-            if not _repeats_question(candidate.text, q):
-                found.append((candidate, sentence))
+    found = [(c, s) for s in sentences for c in _candidates(s, q, texts)]
     if not found:
         return None, sentences[0]
     windows = [_window(texts[s.document_id], c, s) for c, s in found]
@@ -245,6 +258,15 @@ def _best_span(
     ]
     _, candidate, sentence = max(scored, key=lambda x: x[0])
     return candidate, sentence
+
+
+def _unsupported_span(span: Candidate | None, sentence: Evidence, best: Evidence) -> bool:
+    """A typed question ("how many", "who") whose best evidence holds no span of that type,
+    answered only from a clearly weaker sentence, is most likely not answered by the articles:
+    the nearest sentence talks about the subject but not about what was asked."""
+    if span is None:
+        return False
+    return not best.has_type and sentence.score < best.score - TYPE_MARGIN
 
 
 def _specificity(candidate: Candidate, q: Question) -> float:

@@ -56,22 +56,23 @@ def _singular(word: str) -> str:
     return word[:-3] + "y" if word.endswith("ies") else word
 
 
-def _answer_type(lowered: str) -> AnswerType:
+def _answer_type(lowered: str) -> tuple[AnswerType, str | None]:
+    """The type asked for, and the role noun that says so ("which lawmaker" -> lawmaker)."""
     if _NUMBER.search(lowered):
-        return AnswerType.NUMBER
+        return AnswerType.NUMBER, None
     if _DATE.search(lowered):
-        return AnswerType.DATE
+        return AnswerType.DATE, None
     headed = _HEADED.search(lowered)
     if headed:
         for word in headed.group(1).split():
             for kind, nouns in _HEAD_NOUNS.items():
                 if word in nouns or word.removesuffix("s") in nouns or _singular(word) in nouns:
-                    return kind
+                    return kind, word
     if _WHERE.search(lowered):
-        return AnswerType.PLACE
+        return AnswerType.PLACE, None
     if _WHO.search(lowered):
-        return AnswerType.AGENT
-    return AnswerType.OTHER
+        return AnswerType.AGENT, None
+    return AnswerType.OTHER, None
 
 
 _CAPITALISED = re.compile(r"\b([A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*|\d[\d,.]*)")
@@ -95,12 +96,13 @@ class Question:
     terms: tuple[str, ...]  # stemmed content words
     key_terms: tuple[str, ...]  # stemmed names and numbers: the most specific words
     head: str | None = None  # the noun in "which party", "what platform", stemmed
+    role: str | None = None  # a head noun that names the type: "which lawmaker", stemmed
     mentions_time: bool = False
 
 
 def analyse_question(text: str) -> Question:
     lowered = text.lower()
-    answer_type = _answer_type(lowered)
+    answer_type, role = _answer_type(lowered)
     key_terms: list[str] = []
     for match in _CAPITALISED.finditer(text):
         words = [w for w in match.group(0).split() if w not in _QUESTION_WORDS]
@@ -109,6 +111,7 @@ def analyse_question(text: str) -> Question:
     head_terms = lexical_terms(head_match.group(1)) if head_match else []
     return Question(
         head=head_terms[0] if head_terms else None,
+        role=(lexical_terms(role) or [None])[0] if role else None,
         mentions_time=bool(_TIME_WORDS.search(text)),
         text=text,
         answer_type=answer_type,
