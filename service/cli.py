@@ -101,7 +101,8 @@ def documents(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @app.command("eval")
 def evaluate(
     datasets: Annotated[list[str] | None, typer.Argument(
-        help="Dataset names in eval/datasets/ or paths to YAML files.")] = None,
+        help="Dataset names in eval/datasets/, paths to YAML files, or the public benchmarks "
+        "squad-rc, squad-open and rgb.")] = None,
     url: Annotated[str | None, typer.Option(
         help="Evaluate a running server (http://host:port) instead of an embedded one.")] = None,
     mode: Annotated[str, typer.Option(help="Answer mode.")] = "offline",
@@ -114,17 +115,26 @@ def evaluate(
     gate: Annotated[bool, typer.Option(
         help="Exit 1 when a metric misses eval/thresholds.yaml.")] = False,
     data_dir: Annotated[Path | None, typer.Option(
-        help="Store for the embedded service; default a temporary one.")] = None,
+        help="Store for the embedded service; default a temporary one. Benchmarks use a "
+        "sub-folder per corpus.")] = None,
+    compare_retrieval: Annotated[bool, typer.Option(
+        help="Retrieval only: recall@1/@5 and MRR@10 of dense, lexical and hybrid retrieval "
+        "per chunk size, on seed, squad-open and rgb by default.")] = False,
+    chunk_tokens: Annotated[list[int] | None, typer.Option(
+        help="Chunk sizes for --compare-retrieval (repeat); default 128, 160 and 256.")] = None,
 ) -> None:
     """Ask an eval question set, score the answers and write reports."""
     from rich.console import Console
 
     from service.evaluation.command import REPORTS_DIR, EvalCannotRun, EvalOptions, run_command
 
+    if not datasets:
+        datasets = ["seed", "squad-open", "rgb"] if compare_retrieval else ["seed"]
     options = EvalOptions(
-        datasets=datasets or ["seed"], url=url, mode=mode, retrieval=retrieval,
+        datasets=datasets, url=url, mode=mode, retrieval=retrieval,
         report_dir=report or REPORTS_DIR, compare=compare, limit=limit, gate=gate,
-        data_dir=data_dir,
+        data_dir=data_dir, compare_retrieval=compare_retrieval,
+        chunk_sizes=tuple(chunk_tokens or ()),
     )
     try:
         code = run_command(options, Console())

@@ -33,6 +33,7 @@ TOP_SENTENCES_FOR_SPANS = 5
 SENTENCES_TO_EMBED = 16
 TYPE_WEIGHT = 0.08  # the sentence holds a span of the type asked for (a date for "when")
 CONTEXT_SHARE = 0.3  # weight of word overlap counted over the sentence and the one before
+KEY_TERM_BOOST = 2.0
 # Run-on "sentences" (captions glued together, lists) cost embedding time and blur meaning;
 # their start is what matters for matching.
 EMBED_CHARS = 400
@@ -78,9 +79,10 @@ def answer_offline(
     if not evidence:
         return _abstain(passages)
 
+    weights = _term_weights(q)
     for item in evidence:
         item.has_type = _holds_answer_type(item, q, texts)
-        _score(item, 0.0, q, passages)
+        _score(item, 0.0, q, passages, weights)
     evidence.sort(key=lambda e: e.score, reverse=True)
     evidence = evidence[:SENTENCES_TO_EMBED]
     question_vector = embedder.embed([q.text])[0]
@@ -88,7 +90,7 @@ def answer_offline(
         _sentence_vectors(embedder, [e.text[:EMBED_CHARS] for e in evidence]) @ question_vector
     )
     for item, similarity in zip(evidence, similarities):
-        _score(item, float(similarity), q, passages)
+        _score(item, float(similarity), q, passages, weights)
     evidence.sort(key=lambda e: e.score, reverse=True)
     best = evidence[0]
     if best.score < ABSTAIN_BELOW or best.key_coverage < MIN_KEY_COVERAGE or best.numbers_missing:
@@ -166,10 +168,20 @@ def _article_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _score(item: Evidence, similarity: float, q: Question, passages: Sequence[Passage]) -> None:
+def _term_weights(q: Question) -> dict[str, float]:
+    """Names and numbers of the question count double: they pin down what it is about."""
+    return {t: (KEY_TERM_BOOST if t in q.key_terms else 1.0) for t in q.terms}
+
+
+def _score(
+    item: Evidence,
+    similarity: float,
+    q: Question,
+    passages: Sequence[Passage],
+    weights: dict[str, float],
+) -> None:
     terms = set(lexical_terms(item.text))
     around = terms | set(lexical_terms(item.previous))
-    weights = {t: (2.0 if t in q.key_terms else 1.0) for t in q.terms}
     total = sum(weights.values()) or 1.0
     own = sum(w for t, w in weights.items() if t in terms) / total
     with_previous = sum(w for t, w in weights.items() if t in around) / total

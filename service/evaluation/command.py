@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from service.evaluation.console import comparison_table, group_table, summary_table
+from service.evaluation.benchmark_runner import run_benchmark
+from service.evaluation.benchmarks import (
+    Benchmark,
+    BenchmarkMissing,
+    is_benchmark,
+    load_benchmark,
+)
+from service.evaluation.console import (
+    comparison_table,
+    group_table,
+    retrieval_table,
+    summary_table,
+)
 from service.evaluation.datasets import REPO, SUMMEVAL_PATH, EvalDataset, load_dataset
 from service.evaluation.gate import THRESHOLDS_PATH, check_gate, load_thresholds
 from service.evaluation.report import compare_summaries, load_summary, write_reports
@@ -36,31 +50,100 @@ class EvalOptions:
     gate: bool = False
     data_dir: Path | None = None
     distractors: Path = SUMMEVAL_PATH
+    compare_retrieval: bool = False
+    chunk_sizes: tuple[int, ...] = ()
 
 
 def run_command(options: EvalOptions, console: Console) -> int:
-    """Run every dataset; return the exit code (1 when the gate fails)."""
+    """Run every dataset; return the exit code (1 when the gate fails).
+
+    A public benchmark whose data file is missing is skipped with a note, not an error.
+    """
     retrieval = _check_options(options)
-    datasets = [_load(spec, options.limit) for spec in options.datasets]
-    if not options.distractors.is_file():
+    if options.compare_retrieval:
+        return _compare_retrieval(options, console)
+    datasets: list[EvalDataset | Benchmark] = []
+    for spec in options.datasets:
+        if not is_benchmark(spec):
+            datasets.append(_load(spec, options.limit))
+            continue
+        try:
+            datasets.append(load_benchmark(spec).limited(options.limit))
+        except BenchmarkMissing as missing:
+            console.print(f"note: {missing}")
+    if any(isinstance(d, EvalDataset) for d in datasets) and not options.distractors.is_file():
         console.print(f"note: {options.distractors} not found; "
                       "running on the dataset's article only")
-    target: EvalTarget = (
-        HttpTarget(options.url) if options.url
-        else EmbeddedTarget(options.data_dir, retrieval)
-    )
+    # One store per corpus, so the SQuAD contexts never sit among the seed's distractors;
+    # squad-rc and squad-open share theirs.
+    targets: dict[str, EvalTarget] = {}
     gate_failed = False
     try:
         for dataset in datasets:
-            run = _run_with_progress(target, dataset, options, console)
+            corpus = dataset.corpus if isinstance(dataset, Benchmark) else "seed"
+            if corpus not in targets:
+                targets[corpus] = _make_target(options, retrieval, corpus)
+            run = _run_with_progress(targets[corpus], dataset, options, console)
             _show(run, options, console)
             if options.gate:
                 gate_failed |= not _passes_gate(run, console)
     except CorpusNotIngested as error:
         raise EvalCannotRun(f"cannot ingest the dataset's article {error}") from None
     finally:
-        target.close()
+        for target in targets.values():
+            target.close()
     return 1 if gate_failed else 0
+
+
+def _make_target(options: EvalOptions, retrieval: RetrievalMode, corpus: str) -> EvalTarget:
+    if options.url:
+        return HttpTarget(options.url)
+    if options.data_dir is None or corpus == "seed":
+        return EmbeddedTarget(options.data_dir, retrieval)
+    return EmbeddedTarget(options.data_dir / corpus, retrieval)
+
+
+def _compare_retrieval(options: EvalOptions, console: Console) -> int:
+    """Retrieval alone, every mode and chunk size on the cached stores; table and reports."""
+    from service.evaluation.retrieval_comparison import (
+        CHUNK_SIZES,
+        STORE_CACHE,
+        compare_retrieval,
+        markdown_table,
+    )
+
+    if options.url:
+        raise EvalCannotRun("--compare-retrieval works on the embedded service only")
+    datasets = []
+    for spec in options.datasets:
+        if spec != "seed" and not is_benchmark(spec):
+            raise EvalCannotRun(f"--compare-retrieval takes seed, squad-open or rgb, not {spec}")
+        try:
+            if spec != "seed":
+                load_benchmark(spec)
+            datasets.append(spec)
+        except BenchmarkMissing as missing:
+            console.print(f"note: {missing}")
+    if not datasets:
+        return 0
+    cache = options.data_dir or STORE_CACHE
+    console.print(f"stores cached under {cache}")
+    rows = []
+    table = retrieval_table()
+    for row in compare_retrieval(datasets, options.chunk_sizes or CHUNK_SIZES, cache=cache,
+                                 on_progress=console.print):
+        rows.append(row)
+        table.add_row(row.dataset, f"{row.chunk_tokens}/{row.overlap_tokens}", row.variant,
+                      str(row.questions), f"{row.recall_at_1:.3f}", f"{row.recall_at_5:.3f}",
+                      f"{row.mrr_at_10:.3f}")
+    console.print(table)
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    stem = options.report_dir / f"retrieval-{time.strftime('%Y%m%d-%H%M%S')}"
+    stem.with_suffix(".md").write_text(markdown_table(rows), encoding="utf-8")
+    stem.with_suffix(".json").write_text(
+        json.dumps([asdict(r) for r in rows], indent=2) + "\n", encoding="utf-8")
+    console.print(f"reports: {stem}.md and .json")
+    return 0
 
 
 def _check_options(options: EvalOptions) -> RetrievalMode:
@@ -88,17 +171,28 @@ def _load(spec: str, limit: int | None) -> EvalDataset:
 
 
 def _run_with_progress(
-    target: EvalTarget, dataset: EvalDataset, options: EvalOptions, console: Console
+    target: EvalTarget, dataset: EvalDataset | Benchmark, options: EvalOptions, console: Console
 ) -> EvalRun:
-    console.print(f"{dataset.name}: ingesting {dataset.article.name} and the distractors…")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
+    settings = {"mode": options.mode, "limit": options.limit}
+    if isinstance(dataset, Benchmark):
+        console.print(f"{dataset.name}: ingesting {len(dataset.documents)} documents…")
+        with Progress(*columns, console=console, transient=True) as progress:
+            ingest = progress.add_task("ingest", total=len(dataset.documents))
+            ask = progress.add_task(dataset.name, total=len(dataset.questions))
+            return run_benchmark(
+                target, dataset, settings=settings,
+                on_ingest=lambda: progress.advance(ingest),
+                on_result=lambda _: progress.advance(ask),
+            )
+    console.print(f"{dataset.name}: ingesting {dataset.article.name} and the distractors…")
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(dataset.name, total=len(dataset.questions))
         return run_eval(
             target, dataset,
             distractors=options.distractors if options.distractors.is_file() else None,
-            settings={"mode": options.mode, "limit": options.limit},
+            settings=settings,
             on_result=lambda _: progress.advance(task),
         )
 

@@ -44,3 +44,11 @@ def comparison_table(deltas: list[Delta], old_label: str) -> Table:
                       format_value(delta.metric, delta.new),
                       f"[{colour}]{shown}[/]" if colour else shown)
     return table
+
+
+def retrieval_table() -> Table:
+    """Empty table for the retrieval comparison; rows are added as they are measured."""
+    table = Table(title="retrieval: relevant chunk in the top 10", title_justify="left")
+    for column in ("set", "chunk/overlap", "variant", "n", "R@1", "R@5", "MRR@10"):
+        table.add_column(column, justify="left" if column in {"set", "variant"} else "right")
+    return table

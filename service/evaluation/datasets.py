@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,11 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DATASETS_DIR = REPO / "eval" / "datasets"
-# Public benchmark data lives beside the project, never inside it (shared/bench/README.md).
-SUMMEVAL_PATH = REPO.parent / "shared" / "bench" / "summeval-dev.jsonl"
+# Public benchmark data lives beside the project, never inside it (shared/bench/README.md);
+# FACTDESK_BENCH_DIR points elsewhere.
+BENCH_DIR_ENV = "FACTDESK_BENCH_DIR"
+BENCH_DIR = Path(os.environ.get(BENCH_DIR_ENV) or REPO.parent / "shared" / "bench")
+SUMMEVAL_PATH = BENCH_DIR / "summeval-dev.jsonl"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from service.domain import Citation
@@ -136,6 +136,28 @@ def supporting_rank(
         ):
             return rank
     return None
+
+
+def relevant_rank(
+    passages: Sequence[RetrievedSpan],
+    documents: Collection[str],
+    strings: Sequence[str],
+    text_of: Callable[[str], str],
+) -> int | None:
+    """1-based rank of the first passage of one of ``documents`` whose text holds one of
+    ``strings`` as a run of whole tokens (any passage of those documents when none given)."""
+    for rank, passage in enumerate(passages, 1):
+        if passage.document_id not in documents:
+            continue
+        if not strings or contains_gold(text_of(passage.document_id)[passage.start : passage.end],
+                                        strings):
+            return rank
+    return None
+
+
+def contains_every(text: str, groups: Sequence[Sequence[str]]) -> bool:
+    """Every group has some alias in the text (RGB's rule for answers with several parts)."""
+    return all(contains_gold(text, group) for group in groups)
 
 
 def hit_at(rank: int | None, k: int) -> bool:

@@ -107,10 +107,8 @@ def markdown_report(run: EvalRun) -> str:
         "",
         *_group_table("type", run.by_type),
         "",
-        "## By difficulty",
-        "",
-        *_group_table("difficulty", run.by_difficulty),
-        "",
+        *(["## By difficulty", "", *_group_table("difficulty", run.by_difficulty), ""]
+          if run.by_difficulty else []),
         "## Failures",
         "",
     ]

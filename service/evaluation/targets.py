@@ -6,6 +6,7 @@ Both give the same small interface, so the runner does not care which one it mea
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +34,7 @@ class EvalTarget(Protocol):
 
     def ingest_text(self, text: str, document_id: str) -> str: ...
 
-    def ask(self, question: str) -> Reply: ...
+    def ask(self, question: str, document_ids: Sequence[str] | None = None) -> Reply: ...
 
     def document_text(self, document_id: str) -> str: ...
 
@@ -65,8 +66,8 @@ class EmbeddedTarget:
     def ingest_text(self, text: str, document_id: str) -> str:
         return self.desk.ingest(text, "text", document_id=document_id).id
 
-    def ask(self, question: str) -> Reply:
-        answer = self.desk.ask(question, retrieval=self.retrieval)
+    def ask(self, question: str, document_ids: Sequence[str] | None = None) -> Reply:
+        answer = self.desk.ask(question, document_ids=document_ids, retrieval=self.retrieval)
         return Reply(
             answer=answer.answer,
             abstained=answer.abstained,
@@ -121,8 +122,11 @@ class HttpTarget:
         self._texts.pop(body["id"], None)
         return str(_json(self.client.post("/v1/documents", json=body))["id"])
 
-    def ask(self, question: str) -> Reply:
-        data = _json(self.client.post("/v1/ask", json={"question": question}))
+    def ask(self, question: str, document_ids: Sequence[str] | None = None) -> Reply:
+        body: dict[str, Any] = {"question": question}
+        if document_ids is not None:
+            body["document_ids"] = list(document_ids)
+        data = _json(self.client.post("/v1/ask", json=body))
         return Reply(
             answer=data["answer"],
             abstained=data["abstained"],

@@ -1,4 +1,4 @@
-"""Dense (Chroma) and lexical (BM25) retrieval, fused by weighted reciprocal rank."""
+"""Dense (Chroma) and lexical (BM25) retrieval, fused by a weighted sum of their scores."""
 
 from __future__ import annotations
 
@@ -11,7 +11,32 @@ from service.domain import Passage
 from service.retrieve.lexical import LexicalIndex
 from service.store import ChromaStore, StoredChunk
 
-RRF_K = 60
+# Chosen by measurement (eval/retrieval.md, `factdesk eval --compare-retrieval`): a convex
+# combination of the dense cosine and the BM25 score relative to the query's best one. Plain
+# reciprocal-rank fusion lost to lexical-only on the seed set and to dense-only on RGB.
+LEXICAL_WEIGHT = 0.2
+CANDIDATES = 40
+
+
+def fuse(
+    dense: Sequence[tuple[str, float]],
+    lexical: Sequence[tuple[str, float]],
+    lexical_weight: float = LEXICAL_WEIGHT,
+) -> dict[str, float]:
+    """Fused score per chunk id: ``(1 - w) * cosine + w * bm25 / best_bm25``.
+
+    The cosine is already on a fixed scale; BM25 is not, so it is taken relative to the best
+    lexical hit of this query. A chunk found only lexically gets the lowest cosine among the
+    dense candidates (it ranked below all of them); a chunk found only densely gets no
+    lexical part. Either list may be empty (dense-only or lexical-only retrieval).
+    """
+    floor = min((score for _, score in dense), default=0.0)
+    best = max((score for _, score in lexical), default=0.0)
+    fused = {cid: (1 - lexical_weight) * score for cid, score in dense}
+    for cid, score in lexical:
+        relative = score / best if best > 0 else 0.0
+        fused[cid] = fused.get(cid, (1 - lexical_weight) * floor) + lexical_weight * relative
+    return fused
 
 
 class RetrievalMode(str, Enum):
@@ -29,16 +54,14 @@ class HybridRetriever:
         current_version: Callable[[str], str | None],
         title_of: Callable[[str], str],
         *,
-        dense_weight: float = 1.0,
-        lexical_weight: float = 1.0,
-        candidates: int = 40,
+        lexical_weight: float = LEXICAL_WEIGHT,
+        candidates: int = CANDIDATES,
     ) -> None:
         self.store = store
         self.lexical = lexical
         self.embed_query = embed_query
         self.current_version = current_version
         self.title_of = title_of
-        self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
         self.candidates = candidates
 
@@ -66,11 +89,8 @@ class HybridRetriever:
         dense_scores = {s.chunk.id: score for s, score in dense}
         lexical_scores = {cid: score for cid, score in lexical if cid in chunks}
 
-        fused: dict[str, float] = {}
-        for rank, (stored, _) in enumerate(dense):
-            fused[stored.chunk.id] = self.dense_weight / (RRF_K + rank + 1)
-        for rank, cid in enumerate(lexical_scores):
-            fused[cid] = fused.get(cid, 0.0) + self.lexical_weight / (RRF_K + rank + 1)
+        fused = fuse([(s.chunk.id, score) for s, score in dense],
+                     list(lexical_scores.items()), self.lexical_weight)
 
         best = sorted(fused, key=lambda cid: fused[cid], reverse=True)[:k]
         return [
