@@ -27,17 +27,30 @@ LEXICAL_WEIGHT = 0.45
 RANK_WEIGHT = 0.04
 LEAD_WEIGHT = 0.08
 HEADING_PENALTY = 0.15
+PAST_FRAME_PENALTY = 0.15
 ABSTAIN_BELOW = 0.42
 MIN_KEY_COVERAGE = 0.5
 TOP_SENTENCES_FOR_SPANS = 5
 SENTENCES_TO_EMBED = 16
 TYPE_WEIGHT = 0.08  # the sentence holds a span of the type asked for (a date for "when")
 CONTEXT_SHARE = 0.3  # weight of word overlap counted over the sentence and the one before
+# Weights of a sentence's features, in the order _score lists them: cosine to the question,
+# word overlap (own, with the sentence before), retrieval rank, lead position, heading,
+# earlier-period framing, holds the asked type.
+SENTENCE_WEIGHTS = np.array([
+    DENSE_WEIGHT,
+    LEXICAL_WEIGHT * (1 - CONTEXT_SHARE),
+    LEXICAL_WEIGHT * CONTEXT_SHARE,
+    RANK_WEIGHT,
+    LEAD_WEIGHT,
+    -HEADING_PENALTY,
+    -PAST_FRAME_PENALTY,
+    TYPE_WEIGHT,
+])
 KEY_TERM_BOOST = 2.0
 # Run-on "sentences" (captions glued together, lists) cost embedding time and blur meaning;
 # their start is what matters for matching.
 EMBED_CHARS = 400
-PAST_FRAME_PENALTY = 0.15
 REDUNDANCY_WEIGHT = 0.15
 TYPE_MARGIN = 0.0
 SPECIFIC_WEIGHT = 0.08
@@ -61,6 +74,7 @@ class Evidence:
     previous: str = ""  # the sentence before, for questions that need two sentences
     previous_start: int = 0
     score: float = 0.0
+    features: np.ndarray | None = None
     similarity: float = 0.0
     overlap: float = 0.0
     has_type: bool = True
@@ -199,15 +213,17 @@ def _score(
         and q.answer_type is not AnswerType.DATE
         and bool(_PAST_FRAME.match(item.text))
     )
-    item.score = (
-        DENSE_WEIGHT * similarity
-        + LEXICAL_WEIGHT * overlap
-        + RANK_WEIGHT / (1 + item.passage_rank)
-        + LEAD_WEIGHT * max(0.0, 1 - item.position / 20)
-        - (HEADING_PENALTY if heading else 0.0)
-        - (PAST_FRAME_PENALTY if past_frame else 0.0)
-        + (TYPE_WEIGHT if item.has_type else 0.0)
-    )
+    item.features = np.array([
+        similarity,
+        own,
+        with_previous,
+        1 / (1 + item.passage_rank),
+        max(0.0, 1 - item.position / 20),
+        float(heading),
+        float(past_frame),
+        float(item.has_type),
+    ])
+    item.score = float(SENTENCE_WEIGHTS @ item.features)
 
 
 _PAST_FRAME = re.compile(
