@@ -10,7 +10,6 @@ from typing import Any
 from service.evaluation.benchmarks import Benchmark, BenchQuestion
 from service.evaluation.metrics import (
     MRR_CUTOFF,
-    citation_is_exact,
     contains_every,
     contains_gold,
     hit_at,
@@ -18,8 +17,8 @@ from service.evaluation.metrics import (
     relevant_rank,
     score_answer,
 )
-from service.evaluation.results import CitationRecord, QuestionResult, QuestionScores
-from service.evaluation.runner import EvalRun, OnResult
+from service.evaluation.results import QuestionResult, QuestionScores
+from service.evaluation.runner import EvalRun, OnResult, record_reply
 from service.evaluation.summary import summarise, summarise_by
 from service.evaluation.targets import EvalTarget, Reply
 
@@ -80,27 +79,11 @@ def ask_benchmark_question(
         id=question.id, question=question.question, type=question.type, difficulty="",
         answerable=question.answerable, expected=list(question.answers), quote=None,
     )
-    began = time.perf_counter()
-    try:
-        reply = target.ask(question.question, document_ids=question.scope)
-        exact = [citation_is_exact(c, target.document_text(c.document_id))
-                 for c in reply.citations]
-    except Exception as error:  # timeouts and failures are counted, never fatal
-        result.latency_ms = round((time.perf_counter() - began) * 1000, 1)
-        result.error = f"{type(error).__name__}: {error}"
-        result.scores = _failed_scores(question)
-        return result
-    result.latency_ms = round((time.perf_counter() - began) * 1000, 1)
-    result.answer = reply.answer
-    result.abstained = reply.abstained
-    result.confidence = reply.confidence
-    result.citations = [
-        CitationRecord(c.document_id, c.chunk_id, c.start, c.end, c.quote, ok)
-        for c, ok in zip(reply.citations, exact, strict=True)
-    ]
-    result.passages = [p.chunk_id for p in reply.passages]
-    result.scores = score_benchmark_reply(question, reply, exact, target.document_text, top_k)
-    return result
+    return record_reply(
+        result, target, question.question, question.scope, lambda: _failed_scores(question),
+        lambda reply, exact: score_benchmark_reply(
+            question, reply, exact, target.document_text, top_k),
+    )
 
 
 def score_benchmark_reply(

@@ -119,14 +119,30 @@ def ask_and_score(
         difficulty=question.difficulty, answerable=question.answerable,
         expected=list(question.answers), quote=question.quote,
     )
+    return record_reply(
+        result, target, question.question, None, lambda: _failed_scores(question),
+        lambda reply, exact: score_reply(question, reply, exact, article_id, article_text, top_k),
+    )
+
+
+def record_reply(
+    result: QuestionResult,
+    target: EvalTarget,
+    question: str,
+    document_ids: tuple[str, ...] | None,
+    failed: Callable[[], QuestionScores],
+    score: Callable[[Reply, list[bool]], QuestionScores],
+) -> QuestionResult:
+    """Ask, time it, check every citation against the stored text, and score the reply.
+    A failing call (timeout, error) is counted on the result, never raised."""
     began = time.perf_counter()
     try:
-        reply = target.ask(question.question)
+        reply = target.ask(question, document_ids=document_ids)
         exact = [_is_exact(c, target) for c in reply.citations]
     except Exception as error:  # timeouts and failures are counted, never fatal
         result.latency_ms = round((time.perf_counter() - began) * 1000, 1)
         result.error = f"{type(error).__name__}: {error}"
-        result.scores = _failed_scores(question)
+        result.scores = failed()
         return result
     result.latency_ms = round((time.perf_counter() - began) * 1000, 1)
     result.answer = reply.answer
@@ -137,7 +153,7 @@ def ask_and_score(
         for c, ok in zip(reply.citations, exact, strict=True)
     ]
     result.passages = [p.chunk_id for p in reply.passages]
-    result.scores = score_reply(question, reply, exact, article_id, article_text, top_k)
+    result.scores = score(reply, exact)
     return result
 
 
