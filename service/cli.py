@@ -67,12 +67,14 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     top_k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON answer.")] = False,
+    mode: Annotated[str, typer.Option(
+        help="offline, llm or auto (the LLM when one is configured, else offline).")] = "auto",
 ) -> None:
     """Ask a question of the stored articles."""
     from service.api.schemas import AskOut
 
     try:
-        answer = _desk().ask(question, top_k=top_k)
+        answer = _desk().ask(question, top_k=top_k, mode=mode)
     except FactdeskError as error:
         _fail(error)
         return
@@ -82,7 +84,12 @@ def ask(
     typer.echo(answer.answer if not answer.abstained else "Not found in the stored articles.")
     for n, c in enumerate(answer.citations, 1):
         typer.echo(f"  [{n}] {c.title} ({c.document_id} {c.start}-{c.end}): \"{c.quote}\"")
-    typer.echo(f"  confidence {answer.confidence:.2f}")
+    unsupported = [s.text for s in answer.sentences if not s.supported and answer.mode == "llm"]
+    for text in unsupported:
+        typer.echo(f"  unsupported by the articles: \"{text}\"")
+    described = f"{answer.mode}" + (f", fell back: {answer.fallback_reason}"
+                                    if answer.fallback_reason else "")
+    typer.echo(f"  confidence {answer.confidence:.2f} ({described})")
 
 
 @app.command()

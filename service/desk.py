@@ -6,20 +6,36 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from service.answer import answer_offline
+from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
 from service.chunk import chunk_article
 from service.config import Settings, get_settings
-from service.domain import Answer, Article, ArticleFormat, IngestResult, IngestStatus
+from service.domain import (
+    Answer,
+    AnswerDelta,
+    AnswerMode,
+    AnswerSentence,
+    Article,
+    ArticleFormat,
+    AskEvent,
+    CitationFound,
+    IngestResult,
+    IngestStatus,
+    Passage,
+    PromptRef,
+)
 from service.embed.minilm import MiniLMEmbedder, MiniLMEmbeddingFunction, get_embedder
-from service.errors import DocumentNotFound, InvalidInput
+from service.errors import DocumentNotFound, InvalidInput, LLMFailure, NoSupportedSentence
+from service.llm.client import ChatStream, LLMClient
 from service.parse import decode, parse_article
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
 from service.store import ChromaStore
 from service.store.chroma_store import make_client
+from service.verify.citations import verify_citation
 
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 SEED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
@@ -34,6 +50,7 @@ class Factdesk:
         self.lexical = LexicalIndex()
         self._catalog: dict[str, tuple[str, str]] = {}  # id -> (version, title)
         self._write_lock = threading.Lock()
+        self.llm = LLMClient(self.settings)  # builds its OpenAI client only when first asked
         self.retriever = HybridRetriever(
             self.store,
             self.lexical,
@@ -153,8 +170,90 @@ class Factdesk:
         top_k: int | None = None,
         document_ids: Sequence[str] | None = None,
         retrieval: RetrievalMode = RetrievalMode.HYBRID,
+        mode: AnswerMode | str = AnswerMode.AUTO,
     ) -> Answer:
+        """The answer to ``question``: the last event of ``ask_stream``.
+
+        ``auto`` uses the LLM when one is configured and falls back to the offline answer when
+        it fails; ``llm`` raises the LLM's failure instead (LLMTimeout, LLMUnavailable,
+        LLMFailure). In both, an LLM answer with no supported sentence gives the offline one.
+        """
+        final: AskEvent | None = None
+        for final in self.ask_stream(question, top_k, document_ids, retrieval, mode):
+            pass
+        assert isinstance(final, Answer)
+        return final
+
+    def ask_stream(
+        self,
+        question: str,
+        top_k: int | None = None,
+        document_ids: Sequence[str] | None = None,
+        retrieval: RetrievalMode = RetrievalMode.HYBRID,
+        mode: AnswerMode | str = AnswerMode.AUTO,
+    ) -> Iterator[AskEvent]:
+        """Deltas while the LLM writes, then the verified citations, then the ``Answer``.
+
+        Bad input, a missing LLM configuration (mode ``llm``) and an LLM that cannot be reached
+        raise here, before any event; what fails later is raised (mode ``llm``) or becomes the
+        offline answer (``auto``) inside the iteration. Closing the iterator early closes the
+        request to the LLM server.
+        """
+        mode = _answer_mode(mode)
         question = self.check_question(question)
+        if mode is AnswerMode.LLM:
+            self.llm.require()
+        passages = self._retrieve(question, top_k, document_ids, retrieval)
+        texts = {p.chunk.document_id: self._article_text(p.chunk.document_id) for p in passages}
+        if mode is AnswerMode.OFFLINE or (mode is AnswerMode.AUTO and not self.llm.configured):
+            return iter([self._offline(question, passages, texts)])
+        # LLM settings come with the client, so a desk can be pointed at another LLM.
+        numbered = prompt_passages(passages, self.llm.settings)
+        try:
+            prompt, stream = open_answer_stream(self.llm, question, numbered, self.llm.settings)
+        except LLMFailure as failure:
+            if mode is AnswerMode.LLM:
+                raise
+            return iter([self._offline(question, passages, texts, failure.code)])
+        return self._llm_events(question, passages, numbered, texts, prompt, stream, mode)
+
+    def _llm_events(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        numbered: Sequence[Passage],
+        texts: dict[str, str],
+        prompt: PromptRef,
+        stream: ChatStream,
+        mode: AnswerMode,
+    ) -> Iterator[AskEvent]:
+        parts: list[str] = []
+        try:
+            with stream:
+                for delta in stream:
+                    parts.append(delta)
+                    yield AnswerDelta(delta)
+            answer = verify_draft("".join(parts), numbered, texts, self.embedder,
+                                  self.llm.settings, prompt, all_passages=passages)
+        except NoSupportedSentence as failure:
+            answer = self._offline(question, passages, texts, failure.code)
+        except LLMFailure as failure:
+            if mode is AnswerMode.LLM:
+                raise
+            answer = self._offline(question, passages, texts, failure.code)
+        _check_citations(answer, texts)
+        for number, sentence in enumerate(answer.sentences):
+            for citation in sentence.citations:
+                yield CitationFound(number, citation)
+        yield answer
+
+    def _retrieve(
+        self,
+        question: str,
+        top_k: int | None,
+        document_ids: Sequence[str] | None,
+        retrieval: RetrievalMode,
+    ) -> Sequence[Passage]:
         k = top_k if top_k is not None else self.settings.default_top_k
         if not 1 <= k <= self.settings.max_top_k:
             raise InvalidInput(f"top_k must be between 1 and {self.settings.max_top_k}, got {k}")
@@ -164,9 +263,22 @@ class Factdesk:
                 raise DocumentNotFound(f"unknown document ids: {', '.join(unknown)}")
             if not document_ids:
                 raise InvalidInput("document_ids is empty; leave it out to search every document")
-        passages = self.retriever.retrieve(question, k, document_ids, retrieval)
-        texts = {p.chunk.document_id: self._article_text(p.chunk.document_id) for p in passages}
+        return list(self.retriever.retrieve(question, k, document_ids, retrieval))
+
+    def _offline(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        texts: dict[str, str],
+        fallback_reason: str | None = None,
+    ) -> Answer:
         answer = answer_offline(question, passages, texts, self.embedder)
+        answer.mode = "offline"
+        answer.fallback_reason = fallback_reason
+        answer.prompt = None
+        if not answer.sentences:  # the offline answer is one sentence: the answer, its citations
+            answer.sentences = [AnswerSentence(answer.answer, tuple(answer.citations),
+                                               bool(answer.citations))]
         _check_citations(answer, texts)
         return answer
 
@@ -195,10 +307,16 @@ def check_document_id(document_id: str) -> None:
 
 def _check_citations(answer: Answer, texts: dict[str, str]) -> None:
     """Every citation must be the stored text at its offsets; anything else is a bug."""
-    for citation in answer.citations:
-        text = texts[citation.document_id]
-        if text[citation.start : citation.end] != citation.quote:
+    for citation in [*answer.citations, *(c for s in answer.sentences for c in s.citations)]:
+        if not verify_citation(citation, texts[citation.document_id]):
             raise AssertionError(f"citation {citation} does not match the stored text")
+
+
+def _answer_mode(mode: AnswerMode | str) -> AnswerMode:
+    try:
+        return AnswerMode(mode)
+    except ValueError:
+        raise InvalidInput(f"mode must be offline, llm or auto; got {mode!r}") from None
 
 
 def _derived_id(url: str | None, text: str) -> str:

@@ -85,6 +85,24 @@ class Citation:
     quote: str
 
 
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer with the spans that support it. An unsupported sentence
+    (``supported`` false) has no citations: factdesk never shows a citation it has not checked."""
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+    supported: bool = True
+
+
+@dataclass(frozen=True)
+class PromptRef:
+    """Which prompt template wrote an answer (``prompts/<name>``, its declared version)."""
+
+    name: str
+    version: str
+
+
 @dataclass
 class Answer:
     answer: str
@@ -92,7 +110,45 @@ class Answer:
     confidence: float
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
-    mode: str = "offline"
+    mode: str = "offline"  # "offline" or "llm": who wrote the answer actually returned
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    # Why an LLM answer was asked for but the offline one is returned (a FallbackReason value).
+    fallback_reason: str | None = None
+    prompt: PromptRef | None = None
+
+
+class AnswerMode(str, Enum):
+    """What the caller asks for; ``auto`` uses the LLM when one is configured."""
+
+    OFFLINE = "offline"
+    LLM = "llm"
+    AUTO = "auto"
+
+
+class FallbackReason(str, Enum):
+    LLM_TIMEOUT = "llm_timeout"
+    LLM_UNAVAILABLE = "llm_unavailable"
+    LLM_ERROR = "llm_error"
+    LLM_EMPTY = "llm_empty"
+    NO_SUPPORTED_SENTENCE = "no_supported_sentence"
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    """Streaming: text the model has just written (unverified; the final answer is what counts)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class CitationFound:
+    """Streaming: a verified citation of sentence number ``sentence`` of the final answer."""
+
+    sentence: int
+    citation: Citation
+
+
+AskEvent = AnswerDelta | CitationFound | Answer
 
 
 class IngestStatus(str, Enum):

@@ -35,3 +35,36 @@ class EmbeddingModelMismatch(FactdeskError):
 
 class ModelFilesMissing(FactdeskError):
     code = "model_files_missing"
+
+
+class LLMNotConfigured(FactdeskError):
+    """``mode: "llm"`` was asked for, but the settings that select an LLM are missing."""
+
+    code = "llm_not_configured"
+
+
+class LLMFailure(FactdeskError):
+    """The LLM gave no usable answer. ``code`` doubles as the answer's ``fallback_reason``."""
+
+    code = "llm_error"
+
+
+class LLMTimeout(LLMFailure):
+    code = "llm_timeout"
+
+
+class LLMUnavailable(LLMFailure):
+    """Connection refused, or the server is busy (429, 503) after the client's retries."""
+
+    code = "llm_unavailable"
+
+
+class LLMEmpty(LLMFailure):
+    code = "llm_empty"
+
+
+class NoSupportedSentence(LLMFailure):
+    """The LLM answered, but no sentence of it is supported by the passages. Not an error to
+    the caller: the offline answer is returned instead, with this as its fallback reason."""
+
+    code = "no_supported_sentence"

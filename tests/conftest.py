@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # importing the desk loads Chroma; unit tests should not pay 
 
 
 def make_settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, seeds_dir=SEEDS_DIR)
+    # No LLM, whatever the environment says: these desks answer offline (tests/llm/ has the LLM).
+    return Settings(data_dir=data_dir, seeds_dir=SEEDS_DIR, llm_model=None)
 
 
 def seeded_desk(settings: Settings) -> Factdesk:

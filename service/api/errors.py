@@ -14,6 +14,10 @@ from service.errors import (
     EmbeddingModelMismatch,
     FactdeskError,
     InvalidInput,
+    LLMFailure,
+    LLMNotConfigured,
+    LLMTimeout,
+    LLMUnavailable,
     ModelFilesMissing,
 )
 
@@ -24,11 +28,20 @@ STATUS = {
     InvalidInput: 422,
     EmbeddingModelMismatch: 409,
     ModelFilesMissing: 503,
+    # Only with ``mode: "llm"``; ``auto`` answers offline instead (fallback_reason says why).
+    LLMNotConfigured: 503,
+    LLMUnavailable: 503,
+    LLMTimeout: 504,
+    LLMFailure: 502,
 }
 
 
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
 def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+    return JSONResponse(status_code=status, content=error_body(code, message))
 
 
 def status_of(error: FactdeskError) -> int:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.domain import Answer, Article, Citation, IngestResult, Passage
+from service.domain import Answer, AnswerSentence, Article, Citation, IngestResult, Passage
 
 
 class DocumentIn(BaseModel):
@@ -75,6 +75,13 @@ class AskIn(BaseModel):
     question: str = Field(..., description="A factual question about the stored articles.")
     top_k: int | None = Field(None, description="How many passages to retrieve (1-50).")
     document_ids: list[str] | None = Field(None, description="Search only these documents.")
+    mode: Literal["offline", "llm", "auto"] = Field(
+        "auto", description="`auto` uses the LLM when one is configured and falls back to the "
+        "offline answerer when it fails; `llm` reports the LLM's failure as a 502/503/504 error; "
+        "`offline` never calls the LLM.")
+    stream: bool = Field(
+        False, description="Answer with server-sent events: `delta` events while the LLM "
+        "writes, then `citation` events, then one `answer` event holding the usual response.")
 
 
 class CitationOut(BaseModel):
@@ -88,6 +95,23 @@ class CitationOut(BaseModel):
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
         return cls(**c.__dict__)
+
+
+class SentenceOut(BaseModel):
+    text: str
+    citations: list[CitationOut]
+    supported: bool = Field(..., description="Some cited passage holds a span that supports "
+                            "this sentence; an unsupported sentence has no citations.")
+
+    @classmethod
+    def of(cls, s: AnswerSentence) -> SentenceOut:
+        return cls(text=s.text, citations=[CitationOut.of(c) for c in s.citations],
+                   supported=s.supported)
+
+
+class PromptOut(BaseModel):
+    name: str
+    version: str
 
 
 class PassageOut(BaseModel):
@@ -114,13 +138,23 @@ class AskOut(BaseModel):
     confidence: float
     citations: list[CitationOut]
     passages: list[PassageOut]
-    mode: str
+    mode: Literal["offline", "llm"] = Field(..., description="Who wrote this answer.")
+    sentences: list[SentenceOut]
+    fallback_reason: str | None = Field(
+        None, description="Why the offline answer is returned although the LLM was asked: "
+        "llm_timeout, llm_unavailable, llm_error, llm_empty or no_supported_sentence.")
+    prompt: PromptOut | None = Field(None, description="The prompt template of an LLM answer.")
 
     @classmethod
     def of(cls, a: Answer) -> AskOut:
         return cls(answer=a.answer, abstained=a.abstained, confidence=a.confidence,
                    citations=[CitationOut.of(c) for c in a.citations],
-                   passages=[PassageOut.of(p) for p in a.passages], mode=a.mode)
+                   passages=[PassageOut.of(p) for p in a.passages],
+                   mode="llm" if a.mode == "llm" else "offline",
+                   sentences=[SentenceOut.of(s) for s in a.sentences],
+                   fallback_reason=a.fallback_reason,
+                   prompt=PromptOut(name=a.prompt.name, version=a.prompt.version)
+                   if a.prompt else None)
 
 
 class ErrorBody(BaseModel):

@@ -31,7 +31,7 @@ from service.evaluation.targets import EmbeddedTarget, EvalTarget, HttpTarget
 from service.retrieve import RetrievalMode
 
 REPORTS_DIR = REPO / "eval" / "reports"
-ANSWER_MODES = ("offline",)
+ANSWER_MODES = ("offline", "llm", "auto")
 
 
 class EvalCannotRun(Exception):
@@ -97,10 +97,10 @@ def run_command(options: EvalOptions, console: Console) -> int:
 
 def _make_target(options: EvalOptions, retrieval: RetrievalMode, corpus: str) -> EvalTarget:
     if options.url:
-        return HttpTarget(options.url)
+        return HttpTarget(options.url, mode=options.mode)
     if options.data_dir is None or corpus == "seed":
-        return EmbeddedTarget(options.data_dir, retrieval)
-    return EmbeddedTarget(options.data_dir / corpus, retrieval)
+        return EmbeddedTarget(options.data_dir, retrieval, options.mode)
+    return EmbeddedTarget(options.data_dir / corpus, retrieval, options.mode)
 
 
 def _compare_retrieval(options: EvalOptions, console: Console) -> int:

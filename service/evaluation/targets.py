@@ -15,6 +15,7 @@ import httpx
 
 from service.domain import Citation
 from service.evaluation.metrics import RetrievedSpan
+from service.llm.prompts import prompt_versions
 from service.retrieve import RetrievalMode
 
 HTTP_TIMEOUT_S = 120.0
@@ -47,7 +48,7 @@ class EmbeddedTarget:
     """A Factdesk in this process, on ``data_dir`` or on a fresh temporary store."""
 
     def __init__(self, data_dir: Path | None = None,
-                 retrieval: RetrievalMode = RetrievalMode.HYBRID) -> None:
+                 retrieval: RetrievalMode = RetrievalMode.HYBRID, mode: str = "offline") -> None:
         from service.config import get_settings
         from service.desk import Factdesk  # loads the model: only when an eval runs
 
@@ -59,6 +60,7 @@ class EmbeddedTarget:
         self.settings = get_settings().model_copy(update={"data_dir": data_dir})
         self.desk = Factdesk(self.settings)
         self.retrieval = retrieval
+        self.mode = mode
 
     def ingest_file(self, path: Path) -> str:
         return self.desk.ingest_path(path).id
@@ -67,7 +69,8 @@ class EmbeddedTarget:
         return self.desk.ingest(text, "text", document_id=document_id).id
 
     def ask(self, question: str, document_ids: Sequence[str] | None = None) -> Reply:
-        answer = self.desk.ask(question, document_ids=document_ids, retrieval=self.retrieval)
+        answer = self.desk.ask(question, document_ids=document_ids, retrieval=self.retrieval,
+                               mode=self.mode)
         return Reply(
             answer=answer.answer,
             abstained=answer.abstained,
@@ -86,6 +89,8 @@ class EmbeddedTarget:
     def describe(self) -> dict[str, Any]:
         return {
             "target": "embedded",
+            "mode": self.mode,
+            "prompts": prompt_versions(self.settings.prompts_dir),
             "data_dir": "temporary" if self._tmp else str(self.settings.data_dir),
             "retrieval": self.retrieval.value,
             "chunk_tokens": self.settings.chunk_tokens,
@@ -101,8 +106,9 @@ class EmbeddedTarget:
 class HttpTarget:
     """A running factdesk server: POST /v1/documents, POST /v1/ask, GET /v1/documents/{id}."""
 
-    def __init__(self, url: str, timeout_s: float = HTTP_TIMEOUT_S) -> None:
+    def __init__(self, url: str, timeout_s: float = HTTP_TIMEOUT_S, mode: str = "offline") -> None:
         self.url = url.rstrip("/")
+        self.mode = mode
         self.client = httpx.Client(base_url=self.url, timeout=timeout_s)
         self._texts: dict[str, str] = {}
 
@@ -123,7 +129,7 @@ class HttpTarget:
         return str(_json(self.client.post("/v1/documents", json=body))["id"])
 
     def ask(self, question: str, document_ids: Sequence[str] | None = None) -> Reply:
-        body: dict[str, Any] = {"question": question}
+        body: dict[str, Any] = {"question": question, "mode": self.mode}
         if document_ids is not None:
             body["document_ids"] = list(document_ids)
         data = _json(self.client.post("/v1/ask", json=body))
@@ -146,7 +152,7 @@ class HttpTarget:
 
     def describe(self) -> dict[str, Any]:
         # The server's chunking and retrieval settings are not visible over HTTP.
-        return {"target": "url", "url": self.url, "retrieval": "server default",
+        return {"target": "url", "url": self.url, "mode": self.mode, "retrieval": "server default",
                 "chunk_tokens": None, "chunk_overlap_tokens": None, "top_k": None}
 
     def close(self) -> None:
