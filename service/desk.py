@@ -54,7 +54,7 @@ class Factdesk:
         self.retriever = HybridRetriever(
             self.store,
             self.lexical,
-            embed_query=lambda text: self.embedder.embed([text])[0],
+            embed_query=lambda text: self.embedder.embed_cached([text])[0],
             current_version=lambda doc_id: self._catalog.get(doc_id, (None, ""))[0],
             title_of=lambda doc_id: self._catalog.get(doc_id, ("", ""))[1],
         )

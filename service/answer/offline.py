@@ -61,6 +61,8 @@ OTHER_SPANS = False  # measured: SQuAD-RC F1 0.295 -> 0.333 but contains-gold 0.
 class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
+    def embed_cached(self, texts: Sequence[str]) -> np.ndarray: ...
+
 
 @dataclass
 class Evidence:
@@ -100,9 +102,9 @@ def answer_offline(
         _score(item, 0.0, q, passages, weights)
     evidence.sort(key=lambda e: e.score, reverse=True)
     evidence = evidence[:SENTENCES_TO_EMBED]
-    question_vector = embedder.embed([q.text])[0]
+    question_vector = embedder.embed_cached([q.text])[0]
     similarities = (
-        _sentence_vectors(embedder, [e.text[:EMBED_CHARS] for e in evidence]) @ question_vector
+        embedder.embed_cached([e.text[:EMBED_CHARS] for e in evidence]) @ question_vector
     )
     for item, similarity in zip(evidence, similarities):
         _score(item, float(similarity), q, passages, weights)
@@ -187,20 +189,6 @@ def _gather_sentences(passages: Sequence[Passage], texts: dict[str, str]) -> lis
 
 
 _SENTENCE_CACHE: dict[int, list[tuple[int, int]]] = {}
-_VECTOR_CACHE: dict[str, np.ndarray] = {}
-_VECTOR_CACHE_SIZE = 20_000
-
-
-def _sentence_vectors(embedder: Embedder, sentences: list[str]) -> np.ndarray:
-    """Sentence vectors, cached: the same evidence sentences come back for related questions."""
-    missing = [s for s in dict.fromkeys(sentences) if s not in _VECTOR_CACHE]
-    if missing:
-        if len(_VECTOR_CACHE) + len(missing) > _VECTOR_CACHE_SIZE:
-            _VECTOR_CACHE.clear()
-        _VECTOR_CACHE.update(zip(missing, embedder.embed(missing)))
-    return np.stack([_VECTOR_CACHE[s] for s in sentences])
-
-
 def _article_sentences(text: str) -> list[tuple[int, int]]:
     key = hash(text)
     spans = _SENTENCE_CACHE.get(key)

