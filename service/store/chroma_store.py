@@ -116,12 +116,10 @@ class ChromaStore:
     ) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks by cosine similarity (1 - cosine distance)."""
         where = {"document_id": {"$in": list(document_ids)}} if document_ids else None
-        total = self.chunks.count()
-        if total == 0:
-            return []
+        # Chroma returns what there is when k exceeds the collection (no count() round trip).
         got = self.chunks.query(
             query_embeddings=[embedding.tolist()],
-            n_results=min(k, total),
+            n_results=k,
             where=where,
             include=["documents", "metadatas", "distances"],
         )
