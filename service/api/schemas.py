@@ -46,22 +46,22 @@ class DocumentSummary(BaseModel):
     url: str | None = None
     source: str | None = None
     ingested_at: str | None = None
-    chars: int | None = None
 
     @classmethod
     def of(cls, article: Article) -> DocumentSummary:
         return cls(id=article.id, title=article.title, chunks=article.chunk_count,
                    format=article.format, author=article.author, published=article.published,
-                   url=article.url, source=article.source, ingested_at=article.ingested_at,
-                   chars=len(article.text) if article.text else None)
+                   url=article.url, source=article.source, ingested_at=article.ingested_at)
 
 
 class DocumentOut(DocumentSummary):
+    chars: int
     text: str = Field(..., description="The stored text that every citation offset refers to.")
 
     @classmethod
     def of(cls, article: Article) -> DocumentOut:
-        return cls(**DocumentSummary.of(article).model_dump(), text=article.text)
+        return cls(**DocumentSummary.of(article).model_dump(), chars=len(article.text),
+                   text=article.text)
 
 
 class DocumentList(BaseModel):
