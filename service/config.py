@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     # Embedding model runtime.
     embed_batch_size: int = Field(8, ge=1, le=512)  # measured: eval/benchmarks/embedding.py
     embed_threads: int = Field(0, ge=0, le=64)  # 0: let onnxruntime decide
+    # ``openai``: any OpenAI-compatible /v1/embeddings server instead of the local MiniLM. It
+    # uses the OPENAI_API_KEY and the LLM's timeout and retries; the base URL defaults to
+    # OPENAI_BASE_URL. The dimensions, when unset, are learned from the first response.
+    embedding_backend: Literal["minilm", "openai"] = "minilm"
+    embedding_model: str | None = None
+    embedding_base_url: str | None = None
+    embedding_dimensions: int | None = Field(None, ge=1, le=65536)
 
     # Retrieval and question limits.
     default_top_k: int = Field(8, ge=1, le=50)
@@ -53,6 +60,13 @@ class Settings(BaseSettings):
     # What to do with an answer sentence no passage supports: show it flagged, or drop it.
     llm_unsupported: Literal["flag", "drop"] = "flag"
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
+
+    @model_validator(mode="after")
+    def _embedding_model_named(self) -> Settings:
+        if self.embedding_backend == "openai" and not self.embedding_model:
+            raise ValueError("FACTDESK_EMBEDDING_BACKEND=openai needs FACTDESK_EMBEDDING_MODEL "
+                             "(the model name the embeddings server knows)")
+        return self
 
     def llm_missing(self) -> list[str]:
         """The settings still needed before the LLM can be used (empty when configured)."""

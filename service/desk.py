@@ -28,7 +28,7 @@ from service.domain import (
     Passage,
     PromptRef,
 )
-from service.embed.minilm import MiniLMEmbedder, MiniLMEmbeddingFunction, get_embedder
+from service.embed.select import Embedder, make_embedder, make_embedding_function
 from service.errors import DocumentNotFound, InvalidInput, LLMFailure, NoSupportedSentence
 from service.llm.client import ChatStream, LLMClient
 from service.parse import decode, parse_article
@@ -42,11 +42,12 @@ SEED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 
 
 class Factdesk:
-    def __init__(self, settings: Settings | None = None, embedder: MiniLMEmbedder | None = None):
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
         self.settings = settings or get_settings()
-        self.embedder = embedder or get_embedder()
+        self.embedder = embedder or make_embedder(self.settings)
         client = make_client(str(self.settings.data_dir), self.settings.chroma_url)
-        self.store = ChromaStore(client, MiniLMEmbeddingFunction(), self.settings.collection_prefix)
+        self.store = ChromaStore(client, make_embedding_function(self.embedder),
+                                 self.settings.collection_prefix)
         self.lexical = LexicalIndex()
         self._catalog: dict[str, tuple[str, str]] = {}  # id -> (version, title)
         self._write_lock = threading.Lock()

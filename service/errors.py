@@ -33,6 +33,22 @@ class EmbeddingModelMismatch(FactdeskError):
     code = "embedding_model_mismatch"
 
 
+class EmbeddingFailure(FactdeskError):
+    """The remote embeddings server (FACTDESK_EMBEDDING_BACKEND=openai) gave no usable vectors."""
+
+    code = "embedding_error"
+
+
+class EmbeddingUnavailable(EmbeddingFailure):
+    """Connection refused, or the server is busy (429, 503) after the client's retries."""
+
+    code = "embedding_unavailable"
+
+
+class EmbeddingTimeout(EmbeddingFailure):
+    code = "embedding_timeout"
+
+
 class ModelFilesMissing(FactdeskError):
     code = "model_files_missing"
 

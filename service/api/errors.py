@@ -11,7 +11,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import (
     DocumentNotFound,
+    EmbeddingFailure,
     EmbeddingModelMismatch,
+    EmbeddingTimeout,
+    EmbeddingUnavailable,
     FactdeskError,
     InvalidInput,
     LLMFailure,
@@ -28,6 +31,9 @@ STATUS = {
     InvalidInput: 422,
     EmbeddingModelMismatch: 409,
     ModelFilesMissing: 503,
+    EmbeddingUnavailable: 503,
+    EmbeddingTimeout: 504,
+    EmbeddingFailure: 502,
     # Only with ``mode: "llm"``; ``auto`` answers offline instead (fallback_reason says why).
     LLMNotConfigured: 503,
     LLMUnavailable: 503,

@@ -8,12 +8,19 @@ from service.embed.minilm import (
     MiniLMEmbeddingFunction,
     get_embedder,
 )
+from service.embed.openai_compatible import OpenAIEmbedder, OpenAIEmbeddingFunction
+from service.embed.select import Embedder, make_embedder, make_embedding_function
 
 __all__ = [
     "DIMENSIONS",
     "MAX_SEQ_TOKENS",
     "MODEL_ID",
+    "Embedder",
     "MiniLMEmbedder",
     "MiniLMEmbeddingFunction",
+    "OpenAIEmbedder",
+    "OpenAIEmbeddingFunction",
     "get_embedder",
+    "make_embedder",
+    "make_embedding_function",
 ]

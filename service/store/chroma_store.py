@@ -22,6 +22,7 @@ import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.errors import ChromaError
 
 from service.domain import Article, Chunk
 from service.errors import EmbeddingModelMismatch
@@ -64,16 +65,28 @@ class ChromaStore:
             )
         except ValueError as error:  # Chroma's own check of the persisted function
             raise EmbeddingModelMismatch(
-                f"collection '{name}' cannot be opened with embedding model {self.model}: {error}"
+                f"{self._mismatch(name, self._persisted_model(name))} ({error})"
             ) from error
         found = {key: (collection.metadata or {}).get(key) for key in self.model}
         if found != self.model:
-            raise EmbeddingModelMismatch(
-                f"collection '{name}' was built with embedding model {found}, but factdesk is "
-                f"configured with {self.model}; use another data directory or collection "
-                "prefix, or re-ingest the articles into a new store"
-            )
+            raise EmbeddingModelMismatch(self._mismatch(name, found))
         return collection
+
+    def _persisted_model(self, name: str) -> dict[str, Any] | str:
+        # Opened without a function (Chroma's "default" one is exempt from its conflict
+        # check), only to read what the collection was built with, for the message.
+        try:
+            metadata = self.client.get_collection(name).metadata or {}
+        except (ValueError, ChromaError):  # the message falls back to Chroma's own words
+            return "another embedding function"
+        return {key: metadata.get(key) for key in self.model}
+
+    def _mismatch(self, name: str, found: dict[str, Any] | str) -> str:
+        return (
+            f"collection '{name}' was built with embedding model {found}, but factdesk is "
+            f"configured with {self.model}; use another data directory or collection "
+            "prefix, or re-ingest the articles into a new store"
+        )
 
     # ---- reads -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,7 +63,7 @@ def free_port() -> int:
 class LlamaServer:
     """``python -m llama_cpp.server`` on a free port; ``stop()`` ends it (and only it)."""
 
-    def __init__(self, model: Path) -> None:
+    def __init__(self, model: Path, extra_args: Sequence[str] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         # Open for the server's whole life; closed in stop().
@@ -70,7 +71,8 @@ class LlamaServer:
             prefix="llama-server-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(N_CTX)],
+             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(N_CTX),
+             *extra_args],
             stdout=self._log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()
