@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,8 @@ def markdown_report(run: EvalRun) -> str:
         "|---|---|",
         *(f"| {k} | {format_value(k, v)} |" for k, v in asdict(run.summary).items()),
         "",
+        f"Answered by: {_modes(run)}.",
+        "",
         "## By type",
         "",
         "gold: contains_gold, supp: citation_support, R@5: recall_at_5, MRR: mrr_at_10, "
@@ -137,6 +140,16 @@ def failure_reason(result: QuestionResult) -> str | None:
     if not scores.citation_support:
         return "citation does not support"
     return None
+
+
+def _modes(run: EvalRun) -> str:
+    """How many answers each mode gave, and why the LLM's answers were not used."""
+    modes = Counter(r.mode for r in run.questions if r.mode)
+    reasons = Counter(r.fallback_reason for r in run.questions if r.fallback_reason)
+    said = ", ".join(f"{mode} {n}" for mode, n in modes.most_common()) or "nothing"
+    if reasons:
+        said += " (fell back: " + ", ".join(f"{k} {n}" for k, n in reasons.most_common()) + ")"
+    return said
 
 
 def _group_table(label: str, groups: dict[str, Summary]) -> list[str]:

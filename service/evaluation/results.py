@@ -47,4 +47,6 @@ class QuestionResult:
     passages: list[str] = field(default_factory=list)  # chunk ids, best first
     latency_ms: float | None = None
     error: str | None = None
+    mode: str | None = None  # the mode that answered (an LLM run may fall back to offline)
+    fallback_reason: str | None = None
     scores: QuestionScores = field(default_factory=QuestionScores)

@@ -148,6 +148,7 @@ def record_reply(
     result.answer = reply.answer
     result.abstained = reply.abstained
     result.confidence = reply.confidence
+    result.mode, result.fallback_reason = reply.mode, reply.fallback_reason
     result.citations = [
         CitationRecord(c.document_id, c.chunk_id, c.start, c.end, c.quote, ok)
         for c, ok in zip(reply.citations, exact, strict=True)

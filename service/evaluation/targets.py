@@ -28,6 +28,8 @@ class Reply:
     confidence: float
     citations: list[Citation] = field(default_factory=list)
     passages: list[RetrievedSpan] = field(default_factory=list)
+    mode: str = "offline"  # the mode that produced the answer
+    fallback_reason: str | None = None  # why the LLM's answer was not used, when it was not
 
 
 class EvalTarget(Protocol):
@@ -81,6 +83,8 @@ class EmbeddedTarget:
                               p.score)
                 for p in answer.passages
             ],
+            mode=answer.mode,
+            fallback_reason=answer.fallback_reason,
         )
 
     def document_text(self, document_id: str) -> str:
@@ -142,6 +146,8 @@ class HttpTarget:
                 RetrievedSpan(p["chunk_id"], p["document_id"], p["start"], p["end"], p["score"])
                 for p in data["passages"]
             ],
+            mode=data.get("mode", "offline"),
+            fallback_reason=data.get("fallback_reason"),
         )
 
     def document_text(self, document_id: str) -> str:
