@@ -89,16 +89,16 @@ class Factdesk:
         if document_id is not None:
             check_document_id(document_id)
         # Uploads arrive as bytes; the limit is on the decoded text either way.
-        length = len(raw) if isinstance(raw, str) else len(decode(raw))
+        content = decode(raw)
+        length = len(content)
         if length > self.settings.max_document_chars:
             raise InvalidInput(
                 f"text is {length} characters; the limit is {self.settings.max_document_chars}"
             )
         parsed = parse_article(
-            raw, fmt, filename=filename, title=title, url=url, published=published,
+            content, fmt, filename=filename, title=title, url=url, published=published,
             source=source, author=author,
         )
-        resolved_fmt = fmt if fmt is not None else _detected_format(raw, filename)
         described = {
             "text": parsed.text, "title": parsed.title, "author": parsed.author,
             "published": parsed.published, "url": parsed.url, "source": parsed.source,
@@ -121,7 +121,7 @@ class Factdesk:
             vectors = self.embedder.embed([c.text for c in chunks])
             article = Article(
                 id=doc_id, text=parsed.text, title=parsed.title, content_hash=content_hash,
-                chunk_count=len(chunks), format=ArticleFormat(resolved_fmt).value,
+                chunk_count=len(chunks), format=parsed.format,
                 author=parsed.author, published=parsed.published, url=parsed.url,
                 source=parsed.source, ingested_at=datetime.now(timezone.utc).isoformat(),
             )
@@ -328,12 +328,6 @@ def _derived_id(url: str | None, text: str) -> str:
 def _id_from_filename(path: Path) -> str:
     stem = re.sub(r"[^A-Za-z0-9_.\-]+", "-", path.stem).strip("-.") or "document"
     return stem[:128]
-
-
-def _detected_format(raw: str | bytes, filename: str | None) -> str:
-    from service.parse import detect_format
-
-    return ArticleFormat(detect_format(raw, filename)).value
 
 
 __all__ = ["Factdesk", "check_document_id"]

@@ -25,6 +25,7 @@ class ParsedArticle:
     source: str | None = None
     # Page furniture removed from ``text`` (captions, bylines, bios), kept for display only.
     furniture: tuple[str, ...] = ()
+    format: str = "text"  # the format it was parsed as (given or detected)
 
 
 @dataclass(frozen=True)

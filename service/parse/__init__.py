@@ -82,6 +82,7 @@ def parse_article(
         published=_explicit_date(published) if _explicit(published) else parsed.published,
         url=_explicit(url) or parsed.url,
         source=_explicit(source) or parsed.source,
+        format=article_format.value,
     )
 
 

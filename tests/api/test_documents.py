@@ -148,6 +148,16 @@ def test_upload_file(
     assert_offsets_match(desk, doc_id, got["text"])
 
 
+def test_upload_with_a_format_alias_records_the_canonical_format(client: TestClient) -> None:
+    response = client.post(
+        "/v1/documents/upload",
+        files={"file": ("notes.txt", MARKDOWN_ARTICLE.encode("utf-8"), "text/plain")},
+        data={"id": "upload-alias", "format": "md"},  # "md" names markdown
+    )
+    assert response.status_code == 200, response.text
+    assert client.get("/v1/documents/upload-alias").json()["format"] == "markdown"
+
+
 def test_list_documents(client: TestClient, desk: Factdesk) -> None:
     client.post("/v1/documents", json={"text": TEXT_ARTICLE, "id": "listed-article"})
     response = client.get("/v1/documents")
