@@ -97,9 +97,10 @@ def answer_offline(
         return _abstain(passages)
 
     weights = _term_weights(q)
+    chunk_terms = _chunk_terms(passages) if q.key_terms else []
     for item in evidence:
         item.has_type = _holds_answer_type(item, q, texts)
-        _score(item, 0.0, q, passages, weights)
+        _describe(item, q, weights, chunk_terms)
     evidence.sort(key=lambda e: e.score, reverse=True)
     evidence = evidence[:SENTENCES_TO_EMBED]
     question_vector = embedder.embed_cached([q.text])[0]
@@ -107,7 +108,7 @@ def answer_offline(
         embedder.embed_cached([e.text[:EMBED_CHARS] for e in evidence]) @ question_vector
     )
     for item, similarity in zip(evidence, similarities):
-        _score(item, float(similarity), q, passages, weights)
+        _score(item, float(similarity))
     evidence.sort(key=lambda e: e.score, reverse=True)
     best = evidence[0]
     if best.score < ABSTAIN_BELOW or best.key_coverage < MIN_KEY_COVERAGE or best.numbers_missing:
@@ -204,22 +205,23 @@ def _term_weights(q: Question) -> dict[str, float]:
     return {t: (KEY_TERM_BOOST if t in q.key_terms else 1.0) for t in q.terms}
 
 
-def _score(
-    item: Evidence,
-    similarity: float,
-    q: Question,
-    passages: Sequence[Passage],
-    weights: dict[str, float],
+def _chunk_terms(passages: Sequence[Passage]) -> list[set[str]]:
+    return [set(lexical_terms(p.chunk.text)) for p in passages]
+
+
+def _describe(
+    item: Evidence, q: Question, weights: dict[str, float], chunk_terms: list[set[str]]
 ) -> None:
+    """Everything about the sentence but its cosine to the question, computed once; the
+    sentence is first ranked without the cosine, then the best few are embedded."""
     terms = set(lexical_terms(item.text))
     around = terms | set(lexical_terms(item.previous))
     total = sum(weights.values()) or 1.0
     own = sum(w for t, w in weights.items() if t in terms) / total
     with_previous = sum(w for t, w in weights.items() if t in around) / total
-    overlap = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * with_previous
-    item.similarity, item.overlap = similarity, overlap
+    item.overlap = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * with_previous
     if q.key_terms:
-        context = set(lexical_terms(passages[item.passage_rank].chunk.text)) | terms
+        context = chunk_terms[item.passage_rank] | terms
         item.key_coverage = sum(t in context for t in q.key_terms) / len(q.key_terms)
         item.numbers_missing = any(t[0].isdigit() and t not in context for t in q.key_terms)
     heading = item.position > 0 and _looks_like_heading(item.text)  # the headline is a claim
@@ -231,7 +233,7 @@ def _score(
         and bool(_PAST_FRAME.match(item.text))
     )
     item.features = np.array([
-        similarity,
+        0.0,  # the cosine, set by _score
         own,
         with_previous,
         1 / (1 + item.passage_rank),
@@ -240,6 +242,13 @@ def _score(
         float(past_frame),
         float(item.has_type),
     ])
+    _score(item, 0.0)
+
+
+def _score(item: Evidence, similarity: float) -> None:
+    assert item.features is not None
+    item.similarity = similarity
+    item.features[0] = similarity
     item.score = float(SENTENCE_WEIGHTS @ item.features)
 
 
