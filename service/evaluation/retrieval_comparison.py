@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ from service.evaluation.metrics import (
     supporting_rank,
 )
 from service.retrieve import RetrievalMode
-from service.retrieve.hybrid import LEXICAL_WEIGHT
+from service.retrieve.hybrid import DEFAULT_FUSION, Fusion
 
 if TYPE_CHECKING:  # importing the desk loads Chroma and the model
     from service.desk import Factdesk
@@ -43,16 +43,30 @@ DEPTH = 10
 class Variant:
     name: str
     mode: RetrievalMode
-    lexical_weight: float = LEXICAL_WEIGHT  # the fusion weight (hybrid only)
+    fusion: Fusion = DEFAULT_FUSION  # hybrid only
 
 
-# The default, and hybrid with a lighter and heavier lexical part to show the trade-off.
+def _hybrid(fusion: Fusion, note: str = "") -> Variant:
+    changed = [f"{name}={getattr(fusion, name)}" for name in ("ceiling", "holds", "leading")
+               if getattr(fusion, name) != getattr(DEFAULT_FUSION, name)]
+    name = "hybrid " + (", ".join(changed) if changed else "(default)")
+    return Variant(name + (f" {note}" if note else ""), RetrievalMode.HYBRID, fusion)
+
+
+# The default; each constant of the fusion one step either side, to show how sharp the choice
+# is; and the same lexical evidence with a fixed weight (leading=0), to show what the per-query
+# weight adds.
 VARIANTS = (
     Variant("dense", RetrievalMode.DENSE),
     Variant("lexical", RetrievalMode.LEXICAL),
-    *(Variant(f"hybrid w={w}" + (" (default)" if w == LEXICAL_WEIGHT else ""),
-              RetrievalMode.HYBRID, w)
-      for w in sorted({0.1, LEXICAL_WEIGHT, 0.3, 0.5})),
+    _hybrid(DEFAULT_FUSION),
+    _hybrid(replace(DEFAULT_FUSION, ceiling=0.5)),
+    _hybrid(replace(DEFAULT_FUSION, ceiling=0.7)),
+    _hybrid(replace(DEFAULT_FUSION, holds=0.3)),
+    _hybrid(replace(DEFAULT_FUSION, holds=0.5)),
+    _hybrid(replace(DEFAULT_FUSION, leading=6)),
+    _hybrid(replace(DEFAULT_FUSION, leading=10)),
+    _hybrid(Fusion(ceiling=0.2, leading=0), "(fixed weight)"),
 )
 
 
@@ -133,8 +147,8 @@ def score_variant(
 ) -> tuple[float, float, float]:
     """Recall@1, recall@5 and MRR@10 of one variant on one store."""
     retriever = desk.retriever
-    default = retriever.lexical_weight
-    retriever.lexical_weight = variant.lexical_weight
+    default = retriever.fusion
+    retriever.fusion = variant.fusion
     try:
         ranks = []
         for q in questions:
@@ -144,7 +158,7 @@ def score_variant(
                 for p in passages
             ]))
     finally:
-        retriever.lexical_weight = default
+        retriever.fusion = default
     n = len(ranks) or 1
     return (sum(hit_at(r, 1) for r in ranks) / n, sum(hit_at(r, 5) for r in ranks) / n,
             sum(reciprocal_rank(r, MRR_CUTOFF) for r in ranks) / n)

@@ -1,8 +1,10 @@
-"""Dense (Chroma) and lexical (BM25) retrieval, fused by a weighted sum of their scores."""
+"""Dense (Chroma) and lexical (BM25) retrieval, fused by a weighted sum of the cosine and the
+chunk's share of the query's words, with a lexical weight set per query."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
@@ -11,24 +13,72 @@ from service.domain import Passage
 from service.retrieve.lexical import LexicalIndex
 from service.store import ChromaStore, StoredChunk
 
-# Chosen by measurement (eval/retrieval.md, `factdesk eval --compare-retrieval`): a convex
-# combination of the dense cosine and the BM25 score relative to the query's best one. Plain
-# reciprocal-rank fusion lost to lexical-only on the seed set and to dense-only on RGB.
-LEXICAL_WEIGHT = 0.2
 CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """The constants of the hybrid ranking, chosen by measurement (eval/retrieval.md,
+    ``factdesk eval --compare-retrieval``).
+
+    Why this rule: a fixed lexical weight helped where questions reuse the article's words (the
+    seed set, SQuAD) and cost MRR on RGB, where the passages come in same-topic clusters whose
+    negatives repeat the question's words (even a weight of 0.01 fell below dense-only there).
+    How much the query's words can tell the leading candidates apart shows which case a query
+    is in, so it sets the weight (`lexical_weight_for`); a chunk's lexical evidence is its
+    ``LexicalIndex.coverage`` rather than its BM25 score, since term counts and length
+    normalisation favoured the passages that repeat the question's words and did worse on all
+    three sets. The goal (hybrid at least as good as the better single mode on every set) holds
+    only near these values; eval/retrieval.md lists their neighbours.
+    """
+
+    # The lexical weight when no other leading candidate holds the query's words.
+    ceiling: float = 0.6
+    # A candidate holds the query's words when its coverage is at least this share of the best.
+    holds: float = 0.4
+    # How many of each list's first candidates are looked at (the default top_k); 0 makes the
+    # weight the ceiling for every query.
+    leading: int = 8
+
+
+DEFAULT_FUSION = Fusion()
+
+
+def lexical_weight_for(
+    dense_ids: Sequence[str],
+    lexical_ids: Sequence[str],
+    coverage: Mapping[str, float],
+    fusion: Fusion = DEFAULT_FUSION,
+) -> float:
+    """``ceiling * (1 - share of the leading candidates that hold the query's words)``.
+
+    The leading candidates are the first ``fusion.leading`` of each list (once each). When they
+    all hold the query's words (a cluster of passages on one topic), the words cannot tell
+    them apart and the weight is 0; when only the best one does, it is nearly the ceiling.
+    """
+    best = max(coverage.values(), default=0.0)
+    if best <= 0:
+        return 0.0
+    leading = list(dict.fromkeys([*dense_ids[: fusion.leading], *lexical_ids[: fusion.leading]]))
+    if not leading:
+        return fusion.ceiling
+    holding = sum(coverage.get(cid, 0.0) >= fusion.holds * best for cid in leading)
+    return fusion.ceiling * (1 - holding / len(leading))
 
 
 def fuse(
     dense: Sequence[tuple[str, float]],
     lexical: Sequence[tuple[str, float]],
-    lexical_weight: float = LEXICAL_WEIGHT,
+    lexical_weight: float = DEFAULT_FUSION.ceiling,
 ) -> dict[str, float]:
-    """Fused score per chunk id: ``(1 - w) * cosine + w * bm25 / best_bm25``.
+    """Fused score per chunk id: ``(1 - w) * cosine + w * lexical / best_lexical``.
 
-    The cosine is already on a fixed scale; BM25 is not, so it is taken relative to the best
-    lexical hit of this query. A chunk found only lexically gets the lowest cosine among the
-    dense candidates (it ranked below all of them); a chunk found only densely gets no
-    lexical part. Either list may be empty (dense-only or lexical-only retrieval).
+    ``lexical`` is each chunk's lexical evidence (its coverage of the query in hybrid
+    retrieval; BM25 scores in lexical-only retrieval), taken relative to the best of this
+    query. A chunk with no cosine (found only lexically) gets the lowest cosine among the dense
+    candidates (it ranked below all of them); a chunk with no lexical evidence gets no lexical
+    part. Either list may be empty (dense-only or lexical-only retrieval). Ties keep the order
+    of ``dense``, then of ``lexical``, when sorted stably.
     """
     floor = min((score for _, score in dense), default=0.0)
     best = max((score for _, score in lexical), default=0.0)
@@ -54,7 +104,7 @@ class HybridRetriever:
         current_version: Callable[[str], str | None],
         title_of: Callable[[str], str],
         *,
-        lexical_weight: float = LEXICAL_WEIGHT,
+        fusion: Fusion = DEFAULT_FUSION,
         candidates: int = CANDIDATES,
     ) -> None:
         self.store = store
@@ -62,7 +112,7 @@ class HybridRetriever:
         self.embed_query = embed_query
         self.current_version = current_version
         self.title_of = title_of
-        self.lexical_weight = lexical_weight
+        self.fusion = fusion
         self.candidates = candidates
 
     def retrieve(
@@ -89,8 +139,17 @@ class HybridRetriever:
         dense_scores = {s.chunk.id: score for s, score in dense}
         lexical_scores = {cid: score for cid, score in lexical if cid in chunks}
 
-        fused = fuse([(s.chunk.id, score) for s, score in dense],
-                     list(lexical_scores.items()), self.lexical_weight)
+        if mode is RetrievalMode.HYBRID:
+            # Every candidate, dense ones first, gets its coverage as its lexical evidence.
+            candidates = list(dict.fromkeys([*dense_scores, *lexical_scores]))
+            coverage = self.lexical.coverage(question, candidates)
+            weight = lexical_weight_for(list(dense_scores), list(lexical_scores), coverage,
+                                        self.fusion)
+            evidence = [(cid, coverage[cid]) for cid in candidates]
+        else:  # one list alone keeps its own order and scores (cosine, or BM25 / best BM25)
+            weight = 1.0 if mode is RetrievalMode.LEXICAL else 0.0
+            evidence = list(lexical_scores.items())
+        fused = fuse(list(dense_scores.items()), evidence, weight)
 
         best = sorted(fused, key=lambda cid: fused[cid], reverse=True)[:k]
         return [

@@ -1,4 +1,5 @@
-"""BM25 ranking over the chunks held in Chroma (local Chroma has no ranked lexical search).
+"""BM25 ranking over the chunks held in Chroma (local Chroma has no ranked lexical search), and
+how much of a query each chunk holds (``coverage``), which the hybrid fusion weighs.
 
 The index is derived: it is built from what the store holds and updated on every write made
 through this process, and it is rebuilt lazily (at the next search) after changes, since
@@ -7,8 +8,10 @@ bm25s indexes a whole corpus at once.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import bm25s
@@ -20,16 +23,16 @@ _POSSESSIVE = re.compile(r"'s\b")
 _DEMONYM_END = re.compile(r"(?:ian|ean|an|ia|a|e)$")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _STEMMER = Stemmer.Stemmer("english")
-_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
-    """a about above after again against all am an and any are as at be because been before
+_MORE_STOPWORDS = """
+    a about above after again against all am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers herself him himself his how i if in into is it
     its itself just me more most my myself no nor not now of off on once only or other our ours
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom whose why will with would you your yours yourself
-    yourselves s t don shall may might must also many much""".split()
-)
+    yourselves s t don shall may might must also many much"""
+_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(_MORE_STOPWORDS.split())
 
 
 def lexical_terms(text: str) -> list[str]:
@@ -56,6 +59,7 @@ class LexicalIndex:
         self._terms: dict[str, list[str]] = {}
         self._ids: list[str] = []
         self._retriever: bm25s.BM25 | None = None
+        self._idf: dict[str, float] = {}
         self._dirty = True
         self._lock = threading.Lock()
 
@@ -110,10 +114,33 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top])]
         return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def coverage(self, query: str, chunk_ids: Iterable[str]) -> dict[str, float]:
+        """Share of the query's idf mass that each chunk holds, in ``[0, 1]``.
+
+        Which of the query's words a chunk contains, each weighted by its rarity in the index
+        (the idf BM25 uses), whatever their counts or the chunk's length. A query word the index
+        does not hold counts for no chunk, so it is left out of the mass. Unknown chunks hold 0.
+        """
+        query_terms = sorted(set(lexical_terms(query)))  # a fixed order: sums that tie stay tied
+        with self._lock:
+            self._current()
+            idf = self._idf
+            held = {cid: set(self._terms.get(cid, ())) for cid in chunk_ids}
+        weights = [(term, idf[term]) for term in query_terms if term in idf]
+        mass = sum(weight for _, weight in weights)
+        if mass <= 0:
+            return dict.fromkeys(held, 0.0)
+        return {
+            cid: sum(weight for term, weight in weights if term in terms) / mass
+            for cid, terms in held.items()
+        }
+
     def _current(self) -> tuple[bm25s.BM25 | None, list[str]]:
         if self._dirty:
             self._ids = list(self._terms)
             corpus = [self._terms[cid] or ["\u2205"] for cid in self._ids]
+            self._idf = _idf(Counter(term for cid in self._ids for term in set(self._terms[cid])),
+                             len(self._ids))
             if corpus:
                 retriever = bm25s.BM25()
                 retriever.index(corpus, show_progress=False)
@@ -122,3 +149,11 @@ class LexicalIndex:
                 self._retriever = None
             self._dirty = False
         return self._retriever, self._ids
+
+
+def _idf(document_frequency: Counter[str], documents: int) -> dict[str, float]:
+    """The Lucene idf, as bm25s scores with it: ``ln(1 + (N - df + 0.5) / (df + 0.5))``."""
+    return {
+        term: math.log(1 + (documents - df + 0.5) / (df + 0.5))
+        for term, df in document_frequency.items()
+    }
