@@ -6,11 +6,14 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from service.errors import FactdeskError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(help="Cited answers over a body of news articles.", no_args_is_help=True)
 
@@ -31,17 +34,97 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     seed: Annotated[bool, typer.Option(help="Ingest seeds/ when the store is empty.")] = True,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Worker processes; more than one needs FACTDESK_CHROMA_URL.")] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
+    import logging
+
     import uvicorn
 
     from service.api.app import create_app
+    from service.config import get_settings
+    from service.observability.logs import configure_logging
 
-    desk = _desk()
-    if seed and desk.is_empty():
+    settings = get_settings()
+    if workers > 1 and not settings.chroma_url:
+        # Chroma's embedded store (PersistentClient) is not safe for several processes.
+        typer.echo(f"error: --workers {workers} needs Chroma's server: start one with `chroma "
+                   "run --path DIR --port 8001` and set FACTDESK_CHROMA_URL (e.g. "
+                   "http://127.0.0.1:8001); the embedded store in FACTDESK_DATA_DIR serves one "
+                   "process only", err=True)
+        raise typer.Exit(code=2)
+    configure_logging(settings.log_level, settings.log_format)
+    # With several workers this process seeds (once, before they start) and supervises; each
+    # worker builds its own desk. Several machines seeding one empty store at once is safe:
+    # the same content makes the same version, whose chunks and record are written twice.
+    desk = _desk() if seed or workers == 1 else None
+    if desk is not None and seed and desk.is_empty():
         for result in desk.ingest_seeds():
             typer.echo(f"seeded {result.id}: {result.title} ({result.chunks} chunks)")
-    uvicorn.run(create_app(desk), host=host, port=port)
+    if not settings.api_key_entries() and host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("factdesk").warning(
+            "FACTDESK_API_KEYS is not set: anyone who can reach %s:%s may read and change "
+            "the documents", host, port)
+    # log_config=None: uvicorn keeps the logging set up above; its access log is replaced by
+    # factdesk's own line per request (service/api/middleware.py).
+    if workers > 1:
+        del desk
+        uvicorn.run("service.cli:worker_app", factory=True, workers=workers, host=host,
+                    port=port, log_config=None, access_log=False)
+        return
+    uvicorn.run(create_app(desk), host=host, port=port, log_config=None, access_log=False)
+
+
+def worker_app() -> FastAPI:
+    """The app of one `serve --workers N` worker: its own desk over the shared Chroma server,
+    kept in step with the other workers' writes by ``Factdesk.sync``."""
+    from service.api.app import create_app
+    from service.config import get_settings
+    from service.observability.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app()
+
+
+@app.command()
+def doctor(
+    repair: Annotated[bool, typer.Option(
+        help="Remove what no reader trusts and rebuild the indexes.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check that Chroma's articles and chunks and the lexical index agree; exits 1 when
+    something is wrong and --repair was not given. With the embedded store, stop the server
+    first; with Chroma's server, repair while nothing is being ingested."""
+    report = _desk().doctor(repair=repair)
+    if as_json:
+        typer.echo(json.dumps(asdict(report) | {"problems": report.problems}, indent=2))
+    else:
+        rows = [
+            ("articles", report.articles, ""),
+            ("chunks", report.chunks, ""),
+            ("stale chunks", report.stale_chunks, "of another version of their article"),
+            ("orphan chunks", report.orphan_chunks, "of no stored article"),
+            ("incomplete articles", len(report.incomplete_articles),
+             " ".join(report.incomplete_articles[:10])
+             + (" ..." if len(report.incomplete_articles) > 10 else "")),
+            ("lexical index missing", report.lexical_missing, "current chunks not indexed"),
+            ("lexical index extra", report.lexical_extra, "indexed chunks not current"),
+            ("catalog mismatched", report.catalog_mismatched, "documents"),
+        ]
+        for name, count, note in rows:
+            typer.echo(f"{name:22} {count:>8}  {note}".rstrip())
+        if report.repaired is not None:
+            typer.echo(f"repaired: removed {report.repaired['stale_chunks_removed']} chunks and "
+                       f"{report.repaired['incomplete_articles_removed']} incomplete articles; "
+                       f"{report.repaired['articles']} articles remain; indexes rebuilt")
+        elif report.problems:
+            typer.echo(f"{report.problems} problems found; `factdesk doctor --repair` fixes them")
+        else:
+            typer.echo("consistent")
+    if report.problems and report.repaired is None:
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -93,6 +176,40 @@ def ask(
 
 
 @app.command()
+def summarize(
+    document_ids: Annotated[list[str] | None, typer.Argument(
+        help="Ids of the documents to summarize (see `factdesk documents`).")] = None,
+    question: Annotated[str | None, typer.Option(
+        help="Summarize what the stored articles say about this, instead of documents.")] = None,
+    max_sentences: Annotated[int | None, typer.Option(help="At most this many sentences.")] = None,
+    max_words: Annotated[int | None, typer.Option(help="At most this many words.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON summary.")] = False,
+    mode: Annotated[str, typer.Option(
+        help="offline, llm or auto (the LLM when one is configured, else offline).")] = "auto",
+) -> None:
+    """Summarize stored articles; every sentence cites the span it comes from."""
+    from service.api.schemas import SummaryOut
+
+    try:
+        summary = _desk().summarize(document_ids or None, question, max_sentences, max_words,
+                                    mode)
+    except FactdeskError as error:
+        _fail(error)
+        return
+    if as_json:
+        typer.echo(SummaryOut.of(summary).model_dump_json(indent=2))
+        return
+    for sentence in summary.sentences:
+        typer.echo(sentence.text if sentence.supported
+                   else f"{sentence.text}  (unsupported by the articles)")
+        for c in sentence.citations:
+            typer.echo(f"  [{c.document_id} {c.start}-{c.end}] \"{c.quote}\"")
+    described = summary.mode + (f", fell back: {summary.fallback_reason}"
+                                if summary.fallback_reason else "")
+    typer.echo(f"  ({described})")
+
+
+@app.command()
 def documents(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the stored articles."""
     articles = _desk().list()
@@ -109,7 +226,7 @@ def documents(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def evaluate(
     datasets: Annotated[list[str] | None, typer.Argument(
         help="Dataset names in eval/datasets/, paths to YAML files, or the public benchmarks "
-        "squad-rc, squad-open and rgb.")] = None,
+        "squad-rc, squad-open and rgb; or summarize (ROUGE on SummEval).")] = None,
     url: Annotated[str | None, typer.Option(
         help="Evaluate a running server (http://host:port) instead of an embedded one.")] = None,
     mode: Annotated[str, typer.Option(help="Answer mode.")] = "offline",

@@ -9,17 +9,24 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The scopes an API key entry may name; a write key may also read.
+API_KEY_SCOPES = {"read": "read", "write": "write", "read+write": "write", "all": "write"}
+
 
 class Settings(BaseSettings):
     # populate_by_name: tests and code set ``openai_api_key=...`` although the environment
-    # variable is the OpenAI client's own ``OPENAI_API_KEY``.
+    # variable is the OpenAI client's own ``OPENAI_API_KEY``. hide_input_in_errors: a bad
+    # setting's error must not print the API keys next to it.
     model_config = SettingsConfigDict(env_prefix="FACTDESK_", extra="ignore",
-                                      populate_by_name=True)
+                                      populate_by_name=True, hide_input_in_errors=True)
 
     data_dir: Path = Path("./data")
     # When set, Chroma's server (``chroma run``) is used instead of the embedded store.
     chroma_url: str | None = None
     collection_prefix: str = "factdesk"
+    # Seconds between syncs of this process's catalog and lexical index with the store (what
+    # other processes wrote), checked before each read; 0: before every read.
+    sync_interval: float = Field(2.0, ge=0, le=3600)
     seeds_dir: Path = Path(__file__).resolve().parent.parent / "seeds"
 
     # Chunking, in tokens of the embedding model.
@@ -43,6 +50,28 @@ class Settings(BaseSettings):
     max_question_chars: int = 1000
     max_document_chars: int = 2_000_000
 
+    # Summaries: how many articles one request may name, and the bounds of its length.
+    max_summary_documents: int = Field(20, ge=1, le=1000)
+    summary_sentences: int = Field(3, ge=1, le=50)  # when neither limit is given
+    max_summary_sentences: int = Field(20, ge=1, le=200)
+    max_summary_words: int = Field(1000, ge=10, le=10000)
+    max_document_ids: int = Field(100, ge=1)  # document_ids in one question
+
+    # HTTP limits and access. Keys: comma-separated ``key:scope`` entries, scope ``read`` or
+    # ``write`` (a write key may also read; ``all`` and ``read+write`` mean write). Unset: the
+    # API is open. See service/api/auth.py.
+    api_keys: SecretStr | None = None
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # any request body
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # the file of an upload
+    # Token bucket per API key (per client address when no keys are set), in this process
+    # only: each worker counts separately. 0 turns the limit off.
+    rate_limit_per_minute: float = Field(0.0, ge=0)
+    rate_limit_burst: int = Field(30, ge=1)  # requests allowed at once before the rate applies
+
+    # Logs: one JSON object per line, or plain text for people.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
     # The LLM, through any OpenAI-compatible server (OpenAI, llama.cpp, vLLM, Ollama). It is
     # configured when FACTDESK_LLM_MODEL is set and so is OPENAI_API_KEY or OPENAI_BASE_URL
     # (local servers need no key). The two OPENAI_* names are the openai client's own.
@@ -59,6 +88,9 @@ class Settings(BaseSettings):
     llm_prompt: str = "answer"  # a prompt name from prompts/
     # What to do with an answer sentence no passage supports: show it flagged, or drop it.
     llm_unsupported: Literal["flag", "drop"] = "flag"
+    # Ask the server to report token usage at the end of a streamed answer (OpenAI's
+    # ``stream_options``); turn off for a server that refuses the option.
+    llm_stream_usage: bool = True
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
     @model_validator(mode="after")
@@ -67,6 +99,32 @@ class Settings(BaseSettings):
             raise ValueError("FACTDESK_EMBEDDING_BACKEND=openai needs FACTDESK_EMBEDDING_MODEL "
                              "(the model name the embeddings server knows)")
         return self
+
+    @model_validator(mode="after")
+    def _api_keys_readable(self) -> Settings:
+        self.api_key_entries()
+        return self
+
+    def api_key_entries(self) -> list[tuple[str, str]]:
+        """(key, scope) pairs of FACTDESK_API_KEYS, scope ``read`` or ``write``. Errors name
+        an entry by its position, never by its key."""
+        if self.api_keys is None:
+            return []
+        entries: dict[str, str] = {}
+        for n, entry in enumerate(self.api_keys.get_secret_value().split(","), 1):
+            if not entry.strip():
+                continue
+            key, _, scope = entry.strip().rpartition(":")
+            scope = API_KEY_SCOPES.get(scope.strip().lower(), "")
+            if not key or not scope:
+                raise ValueError(f"FACTDESK_API_KEYS entry {n} is not 'key:scope' with scope "
+                                 "read, write, read+write or all")
+            if any(c.isspace() for c in key):
+                raise ValueError(f"FACTDESK_API_KEYS entry {n}: a key holds no whitespace")
+            if entries.get(key, scope) != scope:
+                raise ValueError(f"FACTDESK_API_KEYS entry {n} repeats a key with another scope")
+            entries[key] = scope
+        return list(entries.items())
 
     def llm_missing(self) -> list[str]:
         """The settings still needed before the LLM can be used (empty when configured)."""

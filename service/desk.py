@@ -6,13 +6,18 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from service.answer import answer_offline
 from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
 from service.chunk import chunk_article
+from service.chunk.chunker import chunk_id
 from service.config import Settings, get_settings
 from service.domain import (
     Answer,
@@ -22,19 +27,35 @@ from service.domain import (
     Article,
     ArticleFormat,
     AskEvent,
+    Chunk,
     CitationFound,
     IngestResult,
     IngestStatus,
     Passage,
     PromptRef,
+    Summary,
+    SummaryEvent,
 )
 from service.embed.select import Embedder, make_embedder, make_embedding_function
-from service.errors import DocumentNotFound, InvalidInput, LLMFailure, NoSupportedSentence
+from service.errors import (
+    DocumentNotFound,
+    InvalidInput,
+    LLMFailure,
+    NoSupportedSentence,
+    StoreEmpty,
+)
 from service.llm.client import ChatStream, LLMClient
 from service.parse import decode, parse_article
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
-from service.store import ChromaStore
+from service.store import ChromaStore, StoreCheck
 from service.store.chroma_store import make_client
+from service.summarize import Source, make_source, summarize_offline
+from service.summarize.llm import (
+    SummaryDraft,
+    limit_text,
+    open_summary_stream,
+    verify_summary,
+)
 from service.verify.citations import verify_citation
 
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
@@ -51,6 +72,15 @@ class Factdesk:
         self.lexical = LexicalIndex()
         self._catalog: dict[str, tuple[str, str]] = {}  # id -> (version, title)
         self._write_lock = threading.Lock()
+        # Other processes may write to the same store (Chroma's server): ``sync`` applies what
+        # they wrote. Lock order: write, then sync, then state (the catalog and lexical index
+        # change together under it). ``_touched`` marks this process's own writes by a
+        # generation count, so a sync whose store snapshot predates one never reverts it.
+        self._sync_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._generation = 0
+        self._touched: dict[str, int] = {}
+        self._next_sync = 0.0
         self.llm = LLMClient(self.settings)  # builds its OpenAI client only when first asked
         self.retriever = HybridRetriever(
             self.store,
@@ -63,13 +93,85 @@ class Factdesk:
 
     def reload(self) -> None:
         """Rebuild the in-memory catalog and lexical index from the store."""
-        catalog = {a.id: (version, a.title) for a, version in self.store.list_articles()}
-        self._catalog = catalog
-        self.lexical.replace_all(
-            (s.chunk.id, s.chunk.text)
-            for s in self.store.iter_chunks()
-            if catalog.get(s.chunk.document_id, (None,))[0] == s.version
-        )
+        with self._write_lock:
+            self._reload()
+
+    def _reload(self) -> None:
+        with self._sync_lock:
+            started = time.monotonic()
+            catalog = {a.id: (version, a.title) for a, version in self.store.list_articles()}
+            chunks = [(s.chunk.id, s.chunk.text) for s in self.store.iter_chunks()
+                      if catalog.get(s.chunk.document_id, (None,))[0] == s.version]
+            with self._state_lock:
+                self._catalog = catalog
+                self.lexical.replace_all(chunks)
+                self._touched.clear()
+            self._next_sync = started + self.settings.sync_interval
+
+    def sync(self, force: bool = False) -> None:
+        """Catch up with what other processes wrote to the store: new and changed documents
+        enter the catalog and lexical index, deleted ones leave them.
+
+        Runs at most every ``sync_interval`` seconds (every call when it is 0, or with
+        ``force``), before each read that uses the catalog (ask, summarize); a caller that
+        finds a sync running waits for it. So a read that starts ``sync_interval`` seconds
+        after another process's write returned sees that write. One metadata read of the
+        documents collection, plus the chunks of what changed.
+        """
+        if not force and time.monotonic() < self._next_sync:
+            return
+        with self._sync_lock:
+            started = time.monotonic()
+            if not force and started < self._next_sync:
+                return  # another thread synced while this one waited
+            with self._state_lock:
+                generation = self._generation
+                catalog = dict(self._catalog)
+            stored = {a.id: (version, a.title, a.chunk_count)
+                      for a, version in self.store.list_articles()}
+            changed = {doc_id: row for doc_id, row in stored.items()
+                       if catalog.get(doc_id, (None,))[0] != row[0]}
+            gone = {doc_id for doc_id in catalog if doc_id not in stored}
+            chunks = self.store.get_chunks([chunk_id(doc_id, version, i)
+                                            for doc_id, (version, _, count) in changed.items()
+                                            for i in range(count)])
+            with self._state_lock:
+                # Written here since the snapshot began: the catalog is newer than the store
+                # snapshot for these; the next sync, due at once, looks again.
+                recent = {doc_id for doc_id, g in self._touched.items() if g > generation}
+                apply = (changed.keys() | gone) - recent
+                if apply:
+                    self.lexical.remove(cid for cid in self.lexical.chunk_ids()
+                                        if cid.partition(":")[0] in apply)
+                    self.lexical.add((s.chunk.id, s.chunk.text) for s in chunks
+                                     if s.chunk.document_id in apply)
+                    for doc_id in apply:
+                        if doc_id in gone:
+                            self._catalog.pop(doc_id, None)
+                        else:
+                            self._catalog[doc_id] = stored[doc_id][:2]
+                self._touched = {d: g for d, g in self._touched.items() if g > generation}
+            missed = (changed.keys() | gone) & recent
+            self._next_sync = 0.0 if missed else started + self.settings.sync_interval
+
+    def _wrote(self, document_id: str) -> None:
+        """Mark a write of this process (called under the state lock)."""
+        self._generation += 1
+        self._touched[document_id] = self._generation
+
+    def doctor(self, repair: bool = False) -> DoctorReport:
+        """Check that the store is consistent and that this desk's catalog and lexical index
+        match it; with ``repair``, remove what no reader trusts and rebuild both indexes.
+
+        Repair when no other process is writing: a write in flight has chunks that no record
+        names yet, which repair would take for leftovers of a crash."""
+        with self._write_lock:
+            check = self.store.check()
+            report = DoctorReport.of(check, self._catalog, self.lexical.chunk_ids())
+            if repair:
+                report.repaired = self.store.repair(check)
+                self._reload()
+        return report
 
     # ---- documents ---------------------------------------------------------------------
 
@@ -123,12 +225,14 @@ class Factdesk:
                 id=doc_id, text=parsed.text, title=parsed.title, content_hash=content_hash,
                 chunk_count=len(chunks), format=parsed.format,
                 author=parsed.author, published=parsed.published, url=parsed.url,
-                source=parsed.source, ingested_at=datetime.now(timezone.utc).isoformat(),
+                source=parsed.source, ingested_at=datetime.now(UTC).isoformat(),
             )
             self.store.put_article(article, version, chunks, vectors)
-            self.lexical.remove_document(doc_id)
-            self.lexical.add((c.id, c.text) for c in chunks)
-            self._catalog[doc_id] = (version, article.title)
+            with self._state_lock:
+                self.lexical.remove_document(doc_id)
+                self.lexical.add((c.id, c.text) for c in chunks)
+                self._catalog[doc_id] = (version, article.title)
+                self._wrote(doc_id)
         status = IngestStatus.UPDATED if existing else IngestStatus.CREATED
         return IngestResult(doc_id, article.title, len(chunks), status)
 
@@ -153,8 +257,10 @@ class Factdesk:
         with self._write_lock:
             self.get(document_id)
             self.store.delete_article(document_id)
-            self.lexical.remove_document(document_id)
-            self._catalog.pop(document_id, None)
+            with self._state_lock:
+                self.lexical.remove_document(document_id)
+                self._catalog.pop(document_id, None)
+                self._wrote(document_id)
 
     def is_empty(self) -> bool:
         return not self._catalog
@@ -201,6 +307,7 @@ class Factdesk:
         request to the LLM server.
         """
         mode = _answer_mode(mode)
+        self.sync()
         question = self.check_question(question)
         if mode is AnswerMode.LLM:
             self.llm.require()
@@ -259,6 +366,9 @@ class Factdesk:
         if not 1 <= k <= self.settings.max_top_k:
             raise InvalidInput(f"top_k must be between 1 and {self.settings.max_top_k}, got {k}")
         if document_ids is not None:
+            if len(document_ids) > self.settings.max_document_ids:
+                raise InvalidInput(f"document_ids names {len(document_ids)} documents; the "
+                                   f"limit is {self.settings.max_document_ids}")
             unknown = [d for d in document_ids if d not in self._catalog]
             if unknown:
                 raise DocumentNotFound(f"unknown document ids: {', '.join(unknown)}")
@@ -283,6 +393,144 @@ class Factdesk:
         _check_citations(answer, texts)
         return answer
 
+    # ---- summaries ---------------------------------------------------------------------
+
+    def summarize(
+        self,
+        document_ids: Sequence[str] | None = None,
+        question: str | None = None,
+        max_sentences: int | None = None,
+        max_words: int | None = None,
+        mode: AnswerMode | str = AnswerMode.AUTO,
+    ) -> Summary:
+        """The summary of the given articles, or of what the articles say about ``question``:
+        the last event of ``summarize_stream``."""
+        final: SummaryEvent | None = None
+        for final in self.summarize_stream(document_ids, question, max_sentences, max_words,
+                                           mode):
+            pass
+        assert isinstance(final, Summary)
+        return final
+
+    def summarize_stream(
+        self,
+        document_ids: Sequence[str] | None = None,
+        question: str | None = None,
+        max_sentences: int | None = None,
+        max_words: int | None = None,
+        mode: AnswerMode | str = AnswerMode.AUTO,
+    ) -> Iterator[SummaryEvent]:
+        """As ``ask_stream``: deltas while the LLM writes the (final) summary, the verified
+        citations, then the ``Summary``. Offline, or when the LLM fails in ``auto`` mode, the
+        summary is extractive. Exactly one of ``document_ids`` and ``question`` is given."""
+        mode = _answer_mode(mode)
+        self.sync()
+        max_sentences, max_words = self._summary_limits(max_sentences, max_words)
+        sources, passages, focus = self._summary_sources(document_ids, question)
+        if mode is AnswerMode.LLM:
+            self.llm.require()
+        if mode is AnswerMode.OFFLINE or (mode is AnswerMode.AUTO and not self.llm.configured):
+            return iter([self._extractive(sources, focus, max_sentences, max_words)])
+        titles = [s.article.title for s in sources]
+        try:
+            draft = open_summary_stream(self.llm, self.llm.settings, passages, titles, question,
+                                        limit_text(max_sentences, max_words))
+        except LLMFailure as failure:
+            if mode is AnswerMode.LLM:
+                raise
+            return iter([self._extractive(sources, focus, max_sentences, max_words,
+                                          failure.code)])
+        return self._summary_events(sources, passages, focus, draft, max_sentences, max_words,
+                                    mode)
+
+    def _summary_events(self, sources: Sequence[Source], passages: Sequence[Passage],
+                        focus: np.ndarray | None, draft: SummaryDraft, max_sentences: int | None,
+                        max_words: int | None, mode: AnswerMode) -> Iterator[SummaryEvent]:
+        texts = {s.article.id: s.article.text for s in sources}
+        parts: list[str] = []
+        try:
+            with draft.stream:
+                for delta in draft.stream:
+                    parts.append(delta)
+                    yield AnswerDelta(delta)
+            sentences = verify_summary("".join(parts), draft.numbered, passages, texts,
+                                       self.embedder, self.llm.settings, max_sentences,
+                                       max_words)
+            summary = Summary(" ".join(s.text for s in sentences), sentences,
+                              [s.article.id for s in sources], mode="llm", prompt=draft.prompt)
+        except NoSupportedSentence as failure:
+            summary = self._extractive(sources, focus, max_sentences, max_words, failure.code)
+        except LLMFailure as failure:
+            if mode is AnswerMode.LLM:
+                raise
+            summary = self._extractive(sources, focus, max_sentences, max_words, failure.code)
+        _check_citations(summary, texts)
+        for number, sentence in enumerate(summary.sentences):
+            for citation in sentence.citations:
+                yield CitationFound(number, citation)
+        yield summary
+
+    def _extractive(self, sources: Sequence[Source], focus: np.ndarray | None,
+                    max_sentences: int | None, max_words: int | None,
+                    fallback_reason: str | None = None) -> Summary:
+        sentences = summarize_offline(sources, self.embedder, max_sentences=max_sentences,
+                                      max_words=max_words, focus=focus)
+        summary = Summary(" ".join(s.text for s in sentences), sentences,
+                          [s.article.id for s in sources], fallback_reason=fallback_reason)
+        _check_citations(summary, {s.article.id: s.article.text for s in sources})
+        return summary
+
+    def _summary_limits(self, max_sentences: int | None,
+                        max_words: int | None) -> tuple[int | None, int | None]:
+        top = self.settings.max_summary_sentences
+        if max_sentences is not None and not 1 <= max_sentences <= top:
+            raise InvalidInput(f"max_sentences must be between 1 and {top}, got {max_sentences}")
+        most = self.settings.max_summary_words
+        if max_words is not None and not 10 <= max_words <= most:
+            raise InvalidInput(f"max_words must be between 10 and {most}, got {max_words}")
+        if max_sentences is None and max_words is None:
+            max_sentences = self.settings.summary_sentences
+        return max_sentences, max_words
+
+    def _summary_sources(
+        self, document_ids: Sequence[str] | None, question: str | None
+    ) -> tuple[Sequence[Source], Sequence[Passage], np.ndarray | None]:
+        """The articles to summarize, the passages an LLM reads, and the question's vector."""
+        if (document_ids is None) == (question is None):
+            raise InvalidInput("give either document ids or a question, not both or neither")
+        if self.is_empty():
+            raise StoreEmpty("the store holds no documents to summarize")
+        if question is not None:
+            question = self.check_question(question)
+            found = self._retrieve(question, None, None, RetrievalMode.HYBRID)
+            sources = []
+            for doc_id in dict.fromkeys(p.chunk.document_id for p in found):
+                article = self.get(doc_id)
+                within = [p.chunk for p in found if p.chunk.document_id == doc_id]
+                sources.append(make_source(article, self._chunks_of(article), within))
+            focus = self.embedder.embed_cached([question])[0]
+            return sources, found, focus
+        ids = list(dict.fromkeys(document_ids or ()))
+        if not ids:
+            raise InvalidInput("document_ids is empty; name at least one document")
+        limit = self.settings.max_summary_documents
+        if len(ids) > limit:
+            raise InvalidInput(f"{len(ids)} documents named; one summary takes at most {limit}")
+        unknown = [d for d in ids if d not in self._catalog]
+        if unknown:
+            raise DocumentNotFound(f"unknown document ids: {', '.join(unknown)}")
+        sources = []
+        for doc_id in ids:
+            article = self.get(doc_id)
+            sources.append(make_source(article, self._chunks_of(article)))
+        passages = [p for s in sources for p in s.passages()]
+        return sources, passages, None
+
+    def _chunks_of(self, article: Article) -> Sequence[Chunk]:
+        version = self._catalog[article.id][0]
+        ids = [chunk_id(article.id, version, i) for i in range(article.chunk_count)]
+        return [s.chunk for s in self.store.get_chunks(ids)]
+
     def check_question(self, question: str) -> str:
         question = question.strip() if isinstance(question, str) else ""
         if not question:
@@ -298,6 +546,41 @@ class Factdesk:
         return self.get(document_id).text
 
 
+@dataclass
+class DoctorReport:
+    """What ``Factdesk.doctor`` found, in counts, and what ``repair`` removed."""
+
+    articles: int
+    chunks: int  # every chunk record, trusted or not
+    stale_chunks: int  # of another version of their article (an interrupted update)
+    orphan_chunks: int  # of no article record (an interrupted first write, or a delete)
+    incomplete_articles: list[str]  # records whose current version misses chunks
+    lexical_missing: int  # current chunks the lexical index lacks
+    lexical_extra: int  # lexical entries that are no current chunk in the store
+    catalog_mismatched: int  # documents whose catalog entry differs from the store's record
+    repaired: dict[str, int] | None = None
+
+    @property
+    def problems(self) -> int:
+        return (self.stale_chunks + self.orphan_chunks + len(self.incomplete_articles)
+                + self.lexical_missing + self.lexical_extra + self.catalog_mismatched)
+
+    @classmethod
+    def of(cls, check: StoreCheck, catalog: dict[str, tuple[str, str]],
+           lexical: set[str]) -> DoctorReport:
+        versions = {doc_id: version for doc_id, (version, _) in check.articles.items()}
+        mismatched = {doc_id for doc_id in catalog.keys() | versions.keys()
+                      if catalog.get(doc_id, (None,))[0] != versions.get(doc_id)}
+        return cls(
+            articles=len(check.articles), chunks=check.chunks,
+            stale_chunks=len(check.stale_chunks), orphan_chunks=len(check.orphan_chunks),
+            incomplete_articles=list(check.incomplete_articles),
+            lexical_missing=len(check.current_chunks - lexical),
+            lexical_extra=len(lexical - check.current_chunks),
+            catalog_mismatched=len(mismatched),
+        )
+
+
 def check_document_id(document_id: str) -> None:
     if not DOCUMENT_ID.match(document_id):
         raise InvalidInput(
@@ -306,9 +589,10 @@ def check_document_id(document_id: str) -> None:
         )
 
 
-def _check_citations(answer: Answer, texts: dict[str, str]) -> None:
+def _check_citations(reply: Answer | Summary, texts: dict[str, str]) -> None:
     """Every citation must be the stored text at its offsets; anything else is a bug."""
-    for citation in [*answer.citations, *(c for s in answer.sentences for c in s.citations)]:
+    cited = reply.citations if isinstance(reply, Answer) else []
+    for citation in [*cited, *(c for s in reply.sentences for c in s.citations)]:
         if not verify_citation(citation, texts[citation.document_id]):
             raise AssertionError(f"citation {citation} does not match the stored text")
 
@@ -330,4 +614,4 @@ def _id_from_filename(path: Path) -> str:
     return stem[:128]
 
 
-__all__ = ["Factdesk", "check_document_id"]
+__all__ = ["DoctorReport", "Factdesk", "check_document_id"]

@@ -152,6 +152,21 @@ class CitationFound:
 AskEvent = AnswerDelta | CitationFound | Answer
 
 
+@dataclass
+class Summary:
+    """A summary: its sentences, each citing the spans it comes from (or flagged unsupported)."""
+
+    summary: str
+    sentences: list[AnswerSentence]
+    document_ids: list[str]
+    mode: str = "offline"  # who wrote it: "offline" (extractive) or "llm"
+    fallback_reason: str | None = None
+    prompt: PromptRef | None = None
+
+
+SummaryEvent = AnswerDelta | CitationFound | Summary
+
+
 class IngestStatus(str, Enum):
     CREATED = "created"
     UNCHANGED = "unchanged"

@@ -23,8 +23,20 @@ class EmptyDocument(InvalidInput):
     code = "empty_document"
 
 
+class UploadTooLarge(InvalidInput):
+    """An uploaded file over FACTDESK_MAX_UPLOAD_BYTES."""
+
+    code = "upload_too_large"
+
+
 class DocumentNotFound(FactdeskError):
     code = "document_not_found"
+
+
+class StoreEmpty(FactdeskError):
+    """The request needs stored documents and there are none."""
+
+    code = "store_empty"
 
 
 class EmbeddingModelMismatch(FactdeskError):

@@ -1,8 +1,10 @@
 """Shared fixtures: settings on a temp data dir, a Factdesk with the seed ingested, an HTTP client.
 
-Every desk runs on real Chroma (embedded, in a temp dir) and the real embedding model; the model
-is loaded once per process (``get_embedder`` is cached); a new desk with the seed ingested takes
-a second or two. Tests that only read share one desk per module; tests that write get their own.
+Every desk runs on real Chroma (embedded, in a temp dir; or, with FACTDESK_TEST_CHROMA=server,
+on one ``chroma run`` server under a collection prefix of its own) and the real embedding model;
+the model is loaded once per process (``get_embedder`` is cached); a new desk with the seed
+ingested takes a second or two. Tests that only read share one desk per module; tests that
+write get their own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
+from tests.chroma_server import (
+    ChromaServer,
+    shared_chroma_server,
+    stop_shared_chroma_server,
+    store_settings,
+)
 from tests.samples import SEEDS_DIR
 
 if TYPE_CHECKING:  # importing the desk loads Chroma; unit tests should not pay for that
@@ -23,7 +31,21 @@ if TYPE_CHECKING:  # importing the desk loads Chroma; unit tests should not pay 
 
 def make_settings(data_dir: Path) -> Settings:
     # No LLM, whatever the environment says: these desks answer offline (tests/llm/ has the LLM).
-    return Settings(data_dir=data_dir, seeds_dir=SEEDS_DIR, llm_model=None)
+    return Settings(data_dir=data_dir, seeds_dir=SEEDS_DIR, llm_model=None, **store_settings())
+
+
+@pytest.fixture(scope="session")
+def chroma_server() -> Iterator[ChromaServer]:
+    """Chroma's own server (``chroma run``) on a free 127.0.0.1 port, for the whole session."""
+    yield shared_chroma_server()
+    stop_shared_chroma_server()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_chroma_server_at_exit() -> Iterator[None]:
+    """The server FACTDESK_TEST_CHROMA=server starts on first use stops with the session."""
+    yield
+    stop_shared_chroma_server()
 
 
 def seeded_desk(settings: Settings) -> Factdesk:

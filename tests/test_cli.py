@@ -107,3 +107,23 @@ def test_ingest_reports_a_bad_file_and_exits_non_zero(runner: CliRunner, tmp_pat
     assert result.exit_code == 1
     assert "broken.txt" in result.stderr and "UTF-8" in result.stderr
     assert "created" in result.stdout and "seed" in result.stdout
+
+
+def test_summarize(ingested: CliRunner) -> None:
+    result = ingested.invoke(app, ["summarize", SEED_ID, "--max-sentences", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert len(summary["sentences"]) == 2 and summary["mode"] == "offline"
+    text = SEED_FILE.read_text(encoding="utf-8")  # every quote is the article's own sentence
+    assert all(c["quote"] in text for s in summary["sentences"] for c in s["citations"])
+    plain = ingested.invoke(app, ["summarize", "--question", "What did the Kremlin announce?"])
+    assert plain.exit_code == 0, plain.output
+    assert f"[{SEED_ID} " in plain.stdout
+
+
+def test_summarize_needs_documents_or_a_question(ingested: CliRunner) -> None:
+    result = ingested.invoke(app, ["summarize"])
+    assert result.exit_code != 0
+    assert "document ids or a question" in result.output
+    unknown = ingested.invoke(app, ["summarize", "no-such-doc"])
+    assert unknown.exit_code != 0 and "no-such-doc" in unknown.output

@@ -6,17 +6,21 @@ from fastapi import FastAPI
 
 from service import __version__
 from service.api.errors import install_error_handlers
-from service.api.routes import ask, documents
+from service.api.middleware import install_middleware
+from service.api.routes import ask, documents, metrics, page, summarize
 from service.api.schemas import ErrorOut, Health
+from service.config import Settings
 from service.desk import Factdesk
+from service.observability.metrics import Metrics
 
 ERROR_RESPONSES = {
     400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut},
-    422: {"model": ErrorOut},
+    413: {"model": ErrorOut}, 422: {"model": ErrorOut},
 }
 
 
-def create_app(desk: Factdesk | None = None) -> FastAPI:
+def create_app(desk: Factdesk | None = None, settings: Settings | None = None) -> FastAPI:
+    """``settings`` rule the HTTP layer (API keys, limits); by default they are the desk's."""
     app = FastAPI(
         title="factdesk",
         version=__version__,
@@ -24,10 +28,16 @@ def create_app(desk: Factdesk | None = None) -> FastAPI:
         "character span of a stored article (`text[start:end] == quote`).",
         responses=ERROR_RESPONSES,  # type: ignore[arg-type]
     )
-    app.state.desk = desk or Factdesk()
+    app.state.desk = desk or Factdesk(settings)
+    app.state.settings = settings or app.state.desk.settings
+    app.state.metrics = Metrics()
     install_error_handlers(app)
+    install_middleware(app, app.state.settings)
+    app.include_router(metrics.router)
     app.include_router(documents.router)
     app.include_router(ask.router)
+    app.include_router(summarize.router)
+    app.include_router(page.router)
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

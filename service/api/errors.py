@@ -22,14 +22,18 @@ from service.errors import (
     LLMTimeout,
     LLMUnavailable,
     ModelFilesMissing,
+    StoreEmpty,
+    UploadTooLarge,
 )
 
 log = logging.getLogger("factdesk")
 
 STATUS = {
     DocumentNotFound: 404,
+    UploadTooLarge: 413,
     InvalidInput: 422,
     EmbeddingModelMismatch: 409,
+    StoreEmpty: 409,
     ModelFilesMissing: 503,
     EmbeddingUnavailable: 503,
     EmbeddingTimeout: 504,
@@ -68,7 +72,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed",
+                413: "body_too_large"}.get(error.status_code, "http_error")
         return error_response(error.status_code, code, str(error.detail))
 
     @app.exception_handler(Exception)

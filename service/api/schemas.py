@@ -6,7 +6,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.domain import Answer, AnswerSentence, Article, Citation, IngestResult, Passage
+from service.domain import (
+    Answer,
+    AnswerSentence,
+    Article,
+    Citation,
+    IngestResult,
+    Passage,
+    Summary,
+)
+from service.errors import InvalidInput
 
 
 class DocumentIn(BaseModel):
@@ -155,6 +164,55 @@ class AskOut(BaseModel):
                    fallback_reason=a.fallback_reason,
                    prompt=PromptOut(name=a.prompt.name, version=a.prompt.version)
                    if a.prompt else None)
+
+
+class SummarizeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str | None = Field(None, description="Summarize this document.")
+    document_ids: list[str] | None = Field(
+        None, description="Summarize these documents together: each one's main point, a fact "
+        "two of them state said once and cited from both.")
+    question: str | None = Field(
+        None, description="Summarize what the stored articles say about this question.")
+    max_sentences: int | None = Field(
+        None, description="At most this many sentences (default 3 when max_words is not given).")
+    max_words: int | None = Field(None, description="At most this many words.")
+    mode: Literal["offline", "llm", "auto"] = Field(
+        "auto", description="`offline`: sentences chosen from the articles; `llm`: written by "
+        "the LLM and checked sentence by sentence; `auto`: the LLM when configured, falling "
+        "back to the offline summary.")
+    stream: bool = Field(
+        False, description="Server-sent events: `delta` while the LLM writes, `citation`, then "
+        "one `summary` event holding the usual response.")
+
+    def targets(self) -> tuple[list[str] | None, str | None]:
+        """The document ids or the question; the desk refuses both or neither."""
+        given = [self.document_id is not None, self.document_ids is not None,
+                 self.question is not None]
+        if sum(given) != 1:
+            raise InvalidInput("give exactly one of document_id, document_ids and question")
+        if self.document_id is not None:
+            return [self.document_id], None
+        return self.document_ids, self.question
+
+
+class SummaryOut(BaseModel):
+    summary: str
+    sentences: list[SentenceOut]
+    document_ids: list[str] = Field(..., description="The documents the summary is drawn from.")
+    mode: Literal["offline", "llm"] = Field(..., description="Who wrote this summary.")
+    fallback_reason: str | None = Field(
+        None, description="Why the offline summary is returned although the LLM was asked.")
+    prompt: PromptOut | None = Field(None, description="The prompt template of an LLM summary.")
+
+    @classmethod
+    def of(cls, s: Summary) -> SummaryOut:
+        return cls(summary=s.summary, sentences=[SentenceOut.of(x) for x in s.sentences],
+                   document_ids=s.document_ids, mode="llm" if s.mode == "llm" else "offline",
+                   fallback_reason=s.fallback_reason,
+                   prompt=PromptOut(name=s.prompt.name, version=s.prompt.version)
+                   if s.prompt else None)
 
 
 class ErrorBody(BaseModel):

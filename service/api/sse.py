@@ -2,7 +2,8 @@
 
 Events, in order: ``delta`` (``{"text"}``, the model's unverified text as it is written),
 ``citation`` (``{"sentence", "citation"}``, each verified span of the final answer), then one
-``answer`` (the same JSON as the non-streaming response). A failure after the response has
+``answer`` (the same JSON as the non-streaming response; ``summary`` for ``POST
+/v1/summarize``). A failure after the response has
 started is one ``error`` event (``{"error": {"code", "message"}}``) that ends the stream.
 """
 
@@ -15,25 +16,30 @@ from collections.abc import AsyncIterator, Iterator
 import anyio.to_thread
 
 from service.api.errors import error_body
-from service.api.schemas import AskOut, CitationOut
-from service.domain import Answer, AnswerDelta, AskEvent, CitationFound
+from service.api.schemas import AskOut, CitationOut, SummaryOut
+from service.domain import Answer, AnswerDelta, AskEvent, CitationFound, Summary, SummaryEvent
 from service.errors import FactdeskError
+from service.observability.metrics import count_answer
 
 log = logging.getLogger("factdesk")
 
 
-def encode(event: AskEvent) -> dict[str, str]:
+def encode(event: AskEvent | SummaryEvent) -> dict[str, str]:
     if isinstance(event, AnswerDelta):
         return {"event": "delta", "data": json.dumps({"text": event.text})}
     if isinstance(event, CitationFound):
         citation = CitationOut.of(event.citation).model_dump()
         return {"event": "citation",
                 "data": json.dumps({"sentence": event.sentence, "citation": citation})}
+    if isinstance(event, Summary):
+        return {"event": "summary", "data": SummaryOut.of(event).model_dump_json()}
     assert isinstance(event, Answer)
     return {"event": "answer", "data": AskOut.of(event).model_dump_json()}
 
 
-async def sse_events(events: Iterator[AskEvent]) -> AsyncIterator[dict[str, str]]:
+async def sse_events(
+    events: Iterator[AskEvent] | Iterator[SummaryEvent],
+) -> AsyncIterator[dict[str, str]]:
     """Pull the desk's (blocking) events in a worker thread, one at a time.
 
     When the client goes away the response task is cancelled; the worker thread finishes its
@@ -54,6 +60,8 @@ async def sse_events(events: Iterator[AskEvent]) -> AsyncIterator[dict[str, str]
                 return
             if event is None:
                 return
+            if isinstance(event, Answer):
+                count_answer(event)
             yield encode(event)
     finally:
         close = getattr(events, "close", None)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from service.evaluation.benchmark_runner import run_benchmark
 from service.evaluation.benchmarks import (
@@ -62,6 +63,10 @@ def run_command(options: EvalOptions, console: Console) -> int:
     retrieval = _check_options(options)
     if options.compare_retrieval:
         return _compare_retrieval(options, console)
+    if "summarize" in options.datasets:
+        if options.datasets != ["summarize"]:
+            raise EvalCannotRun("summarize runs on its own: `factdesk eval summarize`")
+        return _summarize(options, console)
     datasets: list[EvalDataset | Benchmark] = []
     for spec in options.datasets:
         if not is_benchmark(spec):
@@ -93,6 +98,52 @@ def run_command(options: EvalOptions, console: Console) -> int:
         for target in targets.values():
             target.close()
     return 1 if gate_failed else 0
+
+
+def _summarize(options: EvalOptions, console: Console) -> int:
+    """ROUGE on SummEval beside Lead-3 and the SummEval systems; table and reports."""
+    from service.evaluation.summarization import (
+        FACTDESK,
+        LEAD3,
+        SummEvalMissing,
+        markdown_report,
+        run_summarize_eval,
+    )
+
+    if options.url:
+        raise EvalCannotRun("summarize runs on the embedded service only")
+    with Progress(TextColumn("summarize"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("summarize", total=None)
+        try:
+            run = run_summarize_eval(
+                options.distractors, mode=options.mode, limit=options.limit,
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except SummEvalMissing as missing:
+            console.print(f"note: {missing}")
+            return 0
+    summary = run.summary()
+    table = Table(title=f"factdesk eval: summarize ({summary['articles']} SummEval articles, "
+                  f"mode {summary['mode']})")
+    for column in ("system", "ROUGE-1", "ROUGE-2", "ROUGE-L"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for system, means in summary["rouge"].items():
+        style = "bold" if system in (FACTDESK, LEAD3) else None
+        table.add_row(system, *(f"{means[m]:.4f}" for m in ("rouge1", "rouge2", "rougeL")),
+                      style=style)
+    console.print(table)
+    console.print(f"citations {summary['citations']}, exact {summary['citation_exact']}; "
+                  f"unsupported sentences {summary['unsupported_sentences']}; fallbacks "
+                  f"{summary['fallbacks']}; mean words {summary['mean_words']}; p50 "
+                  f"{summary['latency_p50_ms']} ms")
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    stem = options.report_dir / f"summarize-{time.strftime('%Y%m%d-%H%M%S')}"
+    stem.with_suffix(".json").write_text(json.dumps(
+        {"summary": summary, "samples": run.samples,
+         "per_article": run.scores.per_article}, indent=2), encoding="utf-8")
+    stem.with_suffix(".md").write_text(markdown_report(run), encoding="utf-8")
+    console.print(f"reports: {stem}.json and {stem.name}.md")
+    return 0
 
 
 def _make_target(options: EvalOptions, retrieval: RetrievalMode, corpus: str) -> EvalTarget:

@@ -18,6 +18,12 @@ import openai
 
 from service.config import Settings
 from service.errors import LLMEmpty, LLMFailure, LLMNotConfigured, LLMTimeout, LLMUnavailable
+from service.observability.metrics import (
+    count_llm_error,
+    count_llm_request,
+    count_llm_tokens,
+    time_llm_request,
+)
 
 # Local servers (llama.cpp, vLLM, Ollama) want no key, but the client insists on one.
 PLACEHOLDER_KEY = "not-needed"
@@ -66,7 +72,12 @@ class LLMClient:
     def stream_chat(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> ChatStream:
         """Send the request now (so a refused connection or an error status raises here) and
         return the stream of text the model writes."""
-        deadline = time.monotonic() + self.settings.llm_timeout
+        started = time.monotonic()
+        deadline = started + self.settings.llm_timeout
+        options: dict[str, Any] = {}
+        if self.settings.llm_stream_usage:  # the stream then ends with the tokens used
+            options["stream_options"] = {"include_usage": True}
+        count_llm_request()
         try:
             upstream = self.openai.chat.completions.create(
                 model=self.model,
@@ -74,10 +85,14 @@ class LLMClient:
                 max_tokens=max_tokens or self.settings.llm_max_tokens,
                 temperature=self.settings.llm_temperature,
                 stream=True,
+                **options,
             )
         except Exception as error:  # every failure becomes a typed LLM error
-            raise llm_failure(error) from error
-        return ChatStream(upstream, deadline, self.settings.llm_timeout)
+            failure = llm_failure(error)
+            count_llm_error(failure.code)
+            time_llm_request(time.monotonic() - started)
+            raise failure from error
+        return ChatStream(upstream, deadline, self.settings.llm_timeout, started)
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> str:
         with self.stream_chat(messages, max_tokens) as stream:
@@ -92,10 +107,12 @@ class ChatStream:
     """The text deltas of one streamed completion. Iterate once; ``close`` (or leaving a
     ``with`` block, or closing the iterator early) closes the upstream connection."""
 
-    def __init__(self, upstream: Any, deadline: float, timeout: float) -> None:
+    def __init__(self, upstream: Any, deadline: float, timeout: float,
+                 started: float | None = None) -> None:
         self._upstream = upstream
         self._deadline = deadline
         self._timeout = timeout
+        self._started = time.monotonic() if started is None else started
         self.closed = False
 
     def __enter__(self) -> Self:
@@ -116,18 +133,23 @@ class ChatStream:
             for chunk in self._upstream:
                 if time.monotonic() > self._deadline:
                     raise LLMTimeout(f"the LLM did not finish within {self._timeout:g} s")
+                _count_usage(chunk)
                 text = _delta_text(chunk)
                 if text:
                     wrote = wrote or not text.isspace()
                     yield text
-        except LLMFailure:
+            if not wrote:
+                raise LLMEmpty("the LLM wrote no text")
+        except LLMFailure as failure:
+            count_llm_error(failure.code)
             raise
         except Exception as error:
-            raise llm_failure(error) from error
+            typed = llm_failure(error)
+            count_llm_error(typed.code)
+            raise typed from error
         finally:
             self.close()
-        if not wrote:
-            raise LLMEmpty("the LLM wrote no text")
+            time_llm_request(time.monotonic() - self._started)
 
 
 def _check_event_stream(upstream: Any) -> None:
@@ -136,6 +158,14 @@ def _check_event_stream(upstream: Any) -> None:
     if response is not None and "text/event-stream" not in kind:
         raise LLMFailure(f"the LLM server answered {kind or 'without a content type'}, "
                          "not an event stream")
+
+
+def _count_usage(chunk: Any) -> None:
+    """The usage a server reports (in the last chunk, when asked with ``stream_options``)."""
+    usage = getattr(chunk, "usage", None)
+    if usage is not None:
+        count_llm_tokens(getattr(usage, "prompt_tokens", 0) or 0,
+                         getattr(usage, "completion_tokens", 0) or 0)
 
 
 def _delta_text(chunk: Any) -> str:

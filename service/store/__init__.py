@@ -1,3 +1,3 @@
-from service.store.chroma_store import ChromaStore, StoredChunk
+from service.store.chroma_store import ChromaStore, StoreCheck, StoredChunk
 
-__all__ = ["ChromaStore", "StoredChunk"]
+__all__ = ["ChromaStore", "StoreCheck", "StoredChunk"]

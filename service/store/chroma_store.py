@@ -6,15 +6,24 @@ chunk, with its char offsets into the article text).
 
 Chroma has no transactions, so writes are ordered to make the article record the commit
 point: new chunks are written under a new ``version`` first, then the article record (which
-names its current version) is upserted, then the chunks of older versions are deleted. A
-reader trusts only chunks whose version matches their article's record, so a crash at any
-step leaves each article either as it was or whole, and orphans are cleaned by ``repair``.
+names its current version) is upserted, then the chunks of the version it replaced are
+deleted. A reader trusts only chunks whose version matches their article's record, so a crash
+at any step leaves each article either as it was or whole; ``check`` finds what an interrupted
+write left behind and ``repair`` removes it.
+
+Several processes may write to one Chroma server. A write deletes only chunks it knows to be
+dead (the version its article record replaced, or its own chunks after a failure that left the
+record naming another version), never "every version but mine": those could be another
+process's write in flight, whose record would then name missing chunks. Two processes writing
+the same article at once leave one version current and the other's chunks as leftovers that
+readers ignore and ``repair`` removes.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -34,6 +43,27 @@ PAGE_SIZE = 1000
 class StoredChunk:
     chunk: Chunk
     version: str
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """What ``ChromaStore.check`` found: every article record with its current version and
+    chunk count, the current chunks present, and what no reader trusts."""
+
+    articles: dict[str, tuple[str, int]]  # id -> (current version, chunk count)
+    current_chunks: set[str]  # chunks of an article's current version, present in Chroma
+    stale_chunks: list[str] = field(default_factory=list)  # of an article's other versions
+    orphan_chunks: list[str] = field(default_factory=list)  # of no article record
+    # Records whose current version misses some of its chunks: never whole, so removed.
+    incomplete_articles: list[str] = field(default_factory=list)
+
+    @property
+    def chunks(self) -> int:
+        return len(self.current_chunks) + len(self.stale_chunks) + len(self.orphan_chunks)
+
+    @property
+    def problems(self) -> int:
+        return len(self.stale_chunks) + len(self.orphan_chunks) + len(self.incomplete_articles)
 
 
 def make_client(data_dir: str, chroma_url: str | None) -> ClientAPI:
@@ -109,19 +139,24 @@ class ChromaStore:
         """The current chunk version of every article."""
         return {article.id: version for article, version in self.list_articles()}
 
+    def chunk_refs(self) -> Iterator[tuple[str, str, str, int]]:
+        """(chunk id, document id, version, index) of every chunk, from metadata only."""
+        for page in _pages(self.chunks, ["metadatas"]):
+            for chunk_id, meta in zip(page["ids"], page["metadatas"]):
+                yield chunk_id, str(meta["document_id"]), str(meta["version"]), int(meta["index"])
+
     def iter_chunks(self) -> Iterator[StoredChunk]:
         for page in _pages(self.chunks, ["documents", "metadatas"]):
             for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
                 yield _stored_chunk(chunk_id, text, meta)
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
-        if not chunk_ids:
-            return []
-        got = self.chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
-        by_id = {
-            cid: _stored_chunk(cid, text, meta)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
-        }
+        by_id = {}
+        for start in range(0, len(chunk_ids), PAGE_SIZE):
+            got = self.chunks.get(ids=list(chunk_ids[start : start + PAGE_SIZE]),
+                                  include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                by_id[cid] = _stored_chunk(cid, text, meta)
         return [by_id[cid] for cid in chunk_ids if cid in by_id]
 
     def query(
@@ -149,6 +184,7 @@ class ChromaStore:
         self, article: Article, version: str, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> None:
         """Store an article and its chunks; replaces any earlier version of it whole."""
+        replaced = self._current_version(article.id)
         try:
             self._add_chunks(article, version, chunks, vectors)
             self.documents.upsert(
@@ -158,25 +194,56 @@ class ChromaStore:
                 embeddings=[_mean_vector(vectors).tolist()],
             )
         except BaseException:
-            self._delete_chunks(article.id, keep_version=self._current_version(article.id))
+            # Unless another writer committed this very version (the same content) meanwhile.
+            if self._current_version(article.id) != version:
+                self._delete_version(article.id, version)
             raise
-        self._delete_chunks(article.id, keep_version=version)
+        if replaced is not None and replaced != version:
+            self._delete_version(article.id, replaced)
 
     def delete_article(self, document_id: str) -> None:
+        version = self._current_version(document_id)
         self.documents.delete(ids=[document_id])  # the commit point
-        self._delete_chunks(document_id, keep_version=None)
+        if version is not None:
+            self._delete_version(document_id, version)
 
-    def repair(self) -> dict[str, int]:
-        """Remove chunks that belong to no article or to an article's older version."""
-        versions = self.versions()
-        stale = [
-            stored.chunk.id
-            for stored in self.iter_chunks()
-            if versions.get(stored.chunk.document_id) != stored.version
-        ]
-        for start in range(0, len(stale), PAGE_SIZE):
-            self.chunks.delete(ids=stale[start : start + PAGE_SIZE])
-        return {"stale_chunks_removed": len(stale), "articles": len(versions)}
+    def check(self) -> StoreCheck:
+        """Read every article record and chunk's metadata (no texts, no vectors) and sort the
+        chunks into current, stale (another version of their article) and orphan (no record)."""
+        articles = {a.id: (version, a.chunk_count) for a, version in self.list_articles()}
+        current: set[str] = set()
+        held: dict[str, int] = defaultdict(int)
+        check = StoreCheck(articles, current)
+        for chunk_id, document_id, version, index in self.chunk_refs():
+            record = articles.get(document_id)
+            if record is None:
+                check.orphan_chunks.append(chunk_id)
+            elif version != record[0] or not 0 <= index < record[1]:
+                check.stale_chunks.append(chunk_id)
+            else:
+                current.add(chunk_id)
+                held[document_id] += 1
+        check.incomplete_articles.extend(
+            doc_id for doc_id, (_, count) in sorted(articles.items()) if held[doc_id] != count)
+        return check
+
+    def repair(self, check: StoreCheck | None = None) -> dict[str, int]:
+        """Remove what no reader trusts: chunks of no article or of another version of their
+        article, and articles whose current version misses chunks (with those it has).
+
+        Run it when no write is in progress: a write in flight has chunks that no record names
+        yet, which this would take for leftovers."""
+        check = check or self.check()
+        leftovers = [*check.stale_chunks, *check.orphan_chunks]
+        for start in range(0, len(leftovers), PAGE_SIZE):
+            self.chunks.delete(ids=leftovers[start : start + PAGE_SIZE])
+        for document_id in check.incomplete_articles:
+            self.delete_article(document_id)
+        return {
+            "stale_chunks_removed": len(leftovers),
+            "incomplete_articles_removed": len(check.incomplete_articles),
+            "articles": len(check.articles) - len(check.incomplete_articles),
+        }
 
     def _add_chunks(
         self, article: Article, version: str, chunks: Sequence[Chunk], vectors: np.ndarray
@@ -192,14 +259,11 @@ class ChromaStore:
             )
 
     def _current_version(self, document_id: str) -> str | None:
-        found = self.get_article(document_id)
-        return found[1] if found else None
+        got = self.documents.get(ids=[document_id], include=["metadatas"])
+        return str(got["metadatas"][0].get("version", "")) if got["ids"] else None
 
-    def _delete_chunks(self, document_id: str, keep_version: str | None) -> None:
-        where: dict[str, Any] = {"document_id": document_id}
-        if keep_version is not None:
-            where = {"$and": [where, {"version": {"$ne": keep_version}}]}
-        self.chunks.delete(where=where)
+    def _delete_version(self, document_id: str, version: str) -> None:
+        self.chunks.delete(where={"$and": [{"document_id": document_id}, {"version": version}]})
 
 
 def _model_signature(embedding_function: Any) -> dict[str, Any]:
@@ -218,6 +282,8 @@ def _pages(collection: Collection, include: list[str]) -> Iterator[dict[str, Any
         if not page["ids"]:
             return
         yield page
+        if len(page["ids"]) < PAGE_SIZE:  # the last page: no round trip to learn it
+            return
         offset += len(page["ids"])
 
 

@@ -150,8 +150,10 @@ def test_repair_removes_orphan_chunks(fresh_desk: Factdesk, settings: Settings) 
     assert all(p.chunk.id in current for p in answer.passages)
     assert "999" not in answer.answer
 
-    assert desk.store.repair() == {"stale_chunks_removed": 3, "articles": 1}
+    assert desk.store.repair() == {"stale_chunks_removed": 3, "incomplete_articles_removed": 0,
+                                   "articles": 1}
     assert store_counts(desk) == counts
     assert {s.chunk.id for s in chunks_in_chroma(desk, SEED_ID)} == current
     assert chunks_in_chroma(desk, "ghost-doc") == []
-    assert desk.store.repair() == {"stale_chunks_removed": 0, "articles": 1}
+    assert desk.store.repair() == {"stale_chunks_removed": 0, "incomplete_articles_removed": 0,
+                                   "articles": 1}

@@ -6,6 +6,7 @@ from sse_starlette import EventSourceResponse
 from service.api.deps import DeskDep
 from service.api.schemas import AskIn, AskOut, ErrorOut
 from service.api.sse import sse_events
+from service.observability.metrics import count_answer
 
 router = APIRouter(prefix="/v1", tags=["questions"])
 
@@ -24,8 +25,10 @@ LLM_ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post("/ask", response_model=AskOut, responses={200: STREAM_DOC, **LLM_ERRORS})
 def ask(body: AskIn, desk: DeskDep) -> AskOut | EventSourceResponse:
     if not body.stream:
-        return AskOut.of(desk.ask(body.question, top_k=body.top_k,
-                                  document_ids=body.document_ids, mode=body.mode))
+        answer = desk.ask(body.question, top_k=body.top_k, document_ids=body.document_ids,
+                          mode=body.mode)
+        count_answer(answer)
+        return AskOut.of(answer)
     # Bad input and an unreachable LLM (mode llm) raise here, before the stream starts.
     events = desk.ask_stream(body.question, top_k=body.top_k, document_ids=body.document_ids,
                              mode=body.mode)

@@ -2,13 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from service.api.deps import DeskDep
+from service.api.deps import AppSettingsDep, DeskDep
 from service.api.schemas import DocumentIn, DocumentList, DocumentOut, DocumentSummary, IngestOut
-from service.errors import InvalidInput
+from service.errors import UploadTooLarge
+from service.observability.metrics import count_ingest
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
-
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 @router.post("", response_model=IngestOut, status_code=200)
@@ -17,12 +16,14 @@ def add_document(body: DocumentIn, desk: DeskDep) -> IngestOut:
         body.text, body.format, document_id=body.id, title=body.title, url=body.url,
         published=body.published, source=body.source, author=body.author,
     )
+    count_ingest(result)
     return IngestOut.of(result)
 
 
 @router.post("/upload", response_model=IngestOut)
 def upload_document(
     desk: DeskDep,
+    settings: AppSettingsDep,
     file: Annotated[UploadFile, File(description="A .txt, .md or .html article, UTF-8.")],
     id: Annotated[str | None, Form()] = None,
     title: Annotated[str | None, Form()] = None,
@@ -32,13 +33,15 @@ def upload_document(
     author: Annotated[str | None, Form()] = None,
     format: Annotated[str | None, Form()] = None,
 ) -> IngestOut:
-    raw = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"upload is larger than {MAX_UPLOAD_BYTES} bytes")
+    raw = file.file.read(settings.max_upload_bytes + 1)
+    if len(raw) > settings.max_upload_bytes:
+        raise UploadTooLarge(f"the file is larger than the upload limit of "
+                             f"{settings.max_upload_bytes} bytes")
     result = desk.ingest(
         raw, format or None, document_id=id or None, filename=file.filename, title=title,
         url=url, published=published, source=source, author=author,
     )
+    count_ingest(result)
     return IngestOut.of(result)
 
 

@@ -1,0 +1,1 @@
+"""The web page served at ``/``: plain HTML, CSS and JavaScript in ``static/``, no build step."""
