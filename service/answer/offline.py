@@ -55,6 +55,11 @@ REDUNDANCY_WEIGHT = 0.15
 TYPE_MARGIN = 0.0
 SPECIFIC_WEIGHT = 0.08
 ECHO_PENALTY = 0.2
+# A span that names the question's head noun ("which party" -> "the Democratic Party") is of
+# the kind asked for. Measured (`factdesk eval seed squad-open squad-rc rgb`): 0.2 -> 0.5 took
+# seed contains-gold 0.698 -> 0.719 and F1 0.523 -> 0.545 (citation support 0.792 -> 0.781)
+# and left every SQuAD and RGB figure unchanged (as did 0.8).
+HEAD_WEIGHT = 0.5
 OTHER_SPANS = False  # measured: SQuAD-RC F1 0.295 -> 0.333 but contains-gold 0.630 -> 0.538
 
 
@@ -301,7 +306,7 @@ def _best_span(
             0.5 * s.score
             + 0.4 * float(sim)
             + 0.1 * _proximity(c, s, q)
-            + 0.2 * _names_head(c, texts[s.document_id], q)
+            + HEAD_WEIGHT * _names_head(c, texts[s.document_id], q)
             + REDUNDANCY_WEIGHT * _mentions(c, everything)
             + SPECIFIC_WEIGHT * _specificity(c, q)
             - ECHO_PENALTY * _echo(c, q),
