@@ -30,6 +30,11 @@ _DATE = re.compile(
     rf"|(?:19|20)\d{{2}}"
     r"|(?:midnight|noon)(?:\s+\w+\s+time)?)(?![\w-])"
 )
+# A span of time: "between January and March", "from May 8 to May 11".
+_DATE_RANGE = re.compile(
+    rf"\b(?:between|from)\s+(?:{_DATE.pattern})\s+(?:and|to|until|through)\s+"
+    rf"(?:midnight\s+on\s+)?(?:{_DATE.pattern})"
+)
 _NUMBER = re.compile(
     rf"(?<![\w.,])(?:\$|€|£)?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?:-\w+)?"
     rf"(?:\s*(?:%|percent|per cent|million|billion|thousand|trillion))?(?![\w,])"
@@ -44,21 +49,13 @@ _ORG_WORDS = {
     "pentagon", "kremlin", "committee", "department", "reuters", "press", "news", "association",
     "union", "organization", "organisation", "bank", "company", "inc", "group", "assembly",
     "parliament", "congress", "court", "office", "command", "institute", "university", "channel",
-    "times", "post", "agency", "nations", "nato", "commission", "government", "regime", "staff",
+    "times", "post", "nations", "nato", "commission", "government", "regime", "staff",
     "federation", "club", "team", "fund", "board", "police", "unit",
 }
 _PLACE_WORDS = {"region", "oblast", "city", "province", "state", "county", "island", "river",
                 "sea", "ocean", "mountains", "valley", "district", "republic", "kingdom"}
 _PLACES = set(
-    """afghanistan albania algeria america argentina armenia australia austria azerbaijan
-    belarus belgium brazil britain bulgaria cambodia canada chile china colombia croatia cuba
-    czechia denmark egypt england estonia ethiopia europe finland france georgia germany greece
-    hungary india indonesia iran iraq ireland israel italy japan jordan kazakhstan kenya korea
-    kosovo kuwait latvia lebanon libya lithuania malaysia mexico moldova mongolia morocco
-    netherlands nigeria norway pakistan palestine peru philippines poland portugal qatar romania
-    russia scotland serbia singapore slovakia somalia spain sudan sweden switzerland syria taiwan
-    thailand turkey ukraine venezuela vietnam wales yemen africa asia london paris moscow kyiv
-    kiev beijing washington seoul pyongyang tokyo berlin kursk donbas crimea gaza""".split()
+    ["afghanistan", "albania", "algeria", "america", "argentina", "armenia", "australia", "austria", "azerbaijan", "belarus", "belgium", "brazil", "britain", "bulgaria", "cambodia", "canada", "chile", "china", "colombia", "croatia", "cuba", "czechia", "denmark", "egypt", "england", "estonia", "ethiopia", "europe", "finland", "france", "georgia", "germany", "greece", "hungary", "india", "indonesia", "iran", "iraq", "ireland", "israel", "italy", "japan", "jordan", "kazakhstan", "kenya", "korea", "kosovo", "kuwait", "latvia", "lebanon", "libya", "lithuania", "malaysia", "mexico", "moldova", "mongolia", "morocco", "netherlands", "nigeria", "norway", "pakistan", "palestine", "peru", "philippines", "poland", "portugal", "qatar", "romania", "russia", "scotland", "serbia", "singapore", "slovakia", "somalia", "spain", "sudan", "sweden", "switzerland", "syria", "taiwan", "thailand", "turkey", "ukraine", "venezuela", "vietnam", "wales", "yemen", "africa", "asia", "london", "paris", "moscow", "kyiv", "kiev", "beijing", "washington", "seoul", "pyongyang", "tokyo", "berlin", "kursk", "donbas", "crimea", "gaza"]
 )
 _TITLES = {
     "president", "minister", "prime", "defense", "defence", "foreign", "leader", "chief",
@@ -95,7 +92,8 @@ def find_candidates(text: str, start: int, end: int, wanted: AnswerType) -> list
     if wanted is AnswerType.NUMBER:
         return _numbers(text, start, sentence)
     if wanted is AnswerType.DATE:
-        return _matches(_DATE, text, start, sentence, AnswerType.DATE)
+        return (_matches(_DATE, text, start, sentence, AnswerType.DATE)
+                + _matches(_DATE_RANGE, text, start, sentence, AnswerType.DATE))
     if wanted in (AnswerType.PERSON, AnswerType.ORGANISATION, AnswerType.PLACE, AnswerType.AGENT):
         names = _names(text, start, sentence)
         if wanted is AnswerType.AGENT:

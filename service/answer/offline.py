@@ -60,6 +60,11 @@ ECHO_PENALTY = 0.2
 # 0.5 took seed contains-gold 0.698 -> 0.719 but RGB 0.306 -> 0.265 and SQuAD open
 # 0.588 -> 0.580; kept at 0.2.
 HEAD_WEIGHT = 0.2
+# "During what period ..." asks for a span of time ("between January and March"); other date
+# questions for a moment. Measured: seed contains-gold 0.698 -> 0.708, SQuAD open and RGB
+# unchanged.
+_ASKS_SPAN = re.compile(r"\b(?:period|how long|between which|from when)\b", re.IGNORECASE)
+_RANGE_START = re.compile(r"(?:between|from)\s", re.IGNORECASE)
 OTHER_SPANS = False  # measured: SQuAD-RC F1 0.295 -> 0.333 but contains-gold 0.630 -> 0.538
 
 
@@ -332,6 +337,9 @@ def _specificity(candidate: Candidate, q: Question) -> float:
     """Prefer the more exact answer: a day over a bare month or year (unless the question asks
     for a year or month), a full name over a lone surname."""
     if candidate.kind is AnswerType.DATE:
+        is_range = bool(_RANGE_START.match(candidate.text))
+        if _ASKS_SPAN.search(q.text) or is_range:
+            return 1.0 if is_range and _ASKS_SPAN.search(q.text) else 0.0
         if re.search(r"\b(year|month)\b", q.text, re.IGNORECASE):
             return 0.0
         return 1.0 if re.search(r"\d", candidate.text) and not re.fullmatch(r"\d{4}", candidate.text) else 0.0

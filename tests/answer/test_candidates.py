@@ -26,6 +26,13 @@ def test_dates() -> None:
     assert {"April 30", "November 2024"} <= set(spans(AnswerType.DATE))
 
 
+def test_date_ranges_are_candidates_too() -> None:
+    text = "The wounded were flown home between January and March, and the truce ran from May 8 to May 11."
+    found = [c.text for c in find_candidates(text, 0, len(text), AnswerType.DATE)]
+    assert "between January and March" in found and "from May 8 to May 11" in found
+    assert "January" in found and "May 11" in found  # the single dates stay
+
+
 def test_people_lose_their_titles() -> None:
     people = spans(AnswerType.PERSON)
     assert "Andrei Belousov" in people
