@@ -55,7 +55,15 @@ _ORG_WORDS = {
 _PLACE_WORDS = {"region", "oblast", "city", "province", "state", "county", "island", "river",
                 "sea", "ocean", "mountains", "valley", "district", "republic", "kingdom"}
 _PLACES = set(
-    ["afghanistan", "albania", "algeria", "america", "argentina", "armenia", "australia", "austria", "azerbaijan", "belarus", "belgium", "brazil", "britain", "bulgaria", "cambodia", "canada", "chile", "china", "colombia", "croatia", "cuba", "czechia", "denmark", "egypt", "england", "estonia", "ethiopia", "europe", "finland", "france", "georgia", "germany", "greece", "hungary", "india", "indonesia", "iran", "iraq", "ireland", "israel", "italy", "japan", "jordan", "kazakhstan", "kenya", "korea", "kosovo", "kuwait", "latvia", "lebanon", "libya", "lithuania", "malaysia", "mexico", "moldova", "mongolia", "morocco", "netherlands", "nigeria", "norway", "pakistan", "palestine", "peru", "philippines", "poland", "portugal", "qatar", "romania", "russia", "scotland", "serbia", "singapore", "slovakia", "somalia", "spain", "sudan", "sweden", "switzerland", "syria", "taiwan", "thailand", "turkey", "ukraine", "venezuela", "vietnam", "wales", "yemen", "africa", "asia", "london", "paris", "moscow", "kyiv", "kiev", "beijing", "washington", "seoul", "pyongyang", "tokyo", "berlin", "kursk", "donbas", "crimea", "gaza"]
+    """afghanistan albania algeria america argentina armenia australia austria azerbaijan
+    belarus belgium brazil britain bulgaria cambodia canada chile china colombia croatia cuba
+    czechia denmark egypt england estonia ethiopia europe finland france georgia germany greece
+    hungary india indonesia iran iraq ireland israel italy japan jordan kazakhstan kenya korea
+    kosovo kuwait latvia lebanon libya lithuania malaysia mexico moldova mongolia morocco
+    netherlands nigeria norway pakistan palestine peru philippines poland portugal qatar romania
+    russia scotland serbia singapore slovakia somalia spain sudan sweden switzerland syria taiwan
+    thailand turkey ukraine venezuela vietnam wales yemen africa asia london paris moscow kyiv
+    kiev beijing washington seoul pyongyang tokyo berlin kursk donbas crimea gaza""".split()
 )
 _TITLES = {
     "president", "minister", "prime", "defense", "defence", "foreign", "leader", "chief",
