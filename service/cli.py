@@ -38,13 +38,7 @@ def serve(
         min=1, help="Worker processes; more than one needs FACTDESK_CHROMA_URL.")] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
-    import logging
-
-    import uvicorn
-
-    from service.api.app import create_app
     from service.config import get_settings
-    from service.observability.logs import configure_logging
 
     settings = get_settings()
     if workers > 1 and not settings.chroma_url:
@@ -54,6 +48,14 @@ def serve(
                    "http://127.0.0.1:8001); the embedded store in FACTDESK_DATA_DIR serves one "
                    "process only", err=True)
         raise typer.Exit(code=2)
+
+    import logging
+
+    import uvicorn
+
+    from service.api.app import create_app
+    from service.observability.logs import configure_logging
+
     configure_logging(settings.log_level, settings.log_format)
     # With several workers this process seeds (once, before they start) and supervises; each
     # worker builds its own desk. Several machines seeding one empty store at once is safe:

@@ -166,8 +166,11 @@ class Factdesk:
         Repair when no other process is writing: a write in flight has chunks that no record
         names yet, which repair would take for leftovers of a crash."""
         with self._write_lock:
+            self.sync(force=True)  # what other processes wrote is not this desk's fault
             check = self.store.check()
-            report = DoctorReport.of(check, self._catalog, self.lexical.chunk_ids())
+            with self._state_lock:
+                catalog = dict(self._catalog)
+            report = DoctorReport.of(check, catalog, self.lexical.chunk_ids())
             if repair:
                 report.repaired = self.store.repair(check)
                 self._reload()

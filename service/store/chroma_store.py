@@ -259,8 +259,8 @@ class ChromaStore:
             )
 
     def _current_version(self, document_id: str) -> str | None:
-        got = self.documents.get(ids=[document_id], include=["metadatas"])
-        return str(got["metadatas"][0].get("version", "")) if got["ids"] else None
+        metadatas = self.documents.get(ids=[document_id], include=["metadatas"])["metadatas"]
+        return str(metadatas[0].get("version", "")) if metadatas else None
 
     def _delete_version(self, document_id: str, version: str) -> None:
         self.chunks.delete(where={"$and": [{"document_id": document_id}, {"version": version}]})
