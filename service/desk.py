@@ -314,8 +314,8 @@ class Factdesk:
         question = self.check_question(question)
         if mode is AnswerMode.LLM:
             self.llm.require()
-        passages = self._retrieve(question, top_k, document_ids, retrieval)
-        texts = {p.chunk.document_id: self._article_text(p.chunk.document_id) for p in passages}
+        passages, texts = self._as_stored(self._retrieve(question, top_k, document_ids,
+                                                         retrieval))
         if mode is AnswerMode.OFFLINE or (mode is AnswerMode.AUTO and not self.llm.configured):
             return iter([self._offline(question, passages, texts)])
         # LLM settings come with the client, so a desk can be pointed at another LLM.
@@ -508,9 +508,15 @@ class Factdesk:
             found = self._retrieve(question, None, None, RetrievalMode.HYBRID)
             sources = []
             for doc_id in dict.fromkeys(p.chunk.document_id for p in found):
-                article = self.get(doc_id)
-                within = [p.chunk for p in found if p.chunk.document_id == doc_id]
-                sources.append(make_source(article, self._chunks_of(article), within))
+                whole = self._whole_article(doc_id)
+                if whole is None:  # deleted since the retrieval
+                    continue
+                article, chunks = whole
+                within = [c for c in chunks if any(p.chunk.id == c.id for p in found)]
+                if within:  # else replaced since: the passages are of a text no longer stored
+                    sources.append(make_source(article, chunks, within))
+            kept = {s.article.id: {c.id for c in s.chunks} for s in sources}
+            found = [p for p in found if p.chunk.id in kept.get(p.chunk.document_id, ())]
             focus = self.embedder.embed_cached([question])[0]
             return sources, found, focus
         ids = list(dict.fromkeys(document_ids or ()))
@@ -524,15 +530,27 @@ class Factdesk:
             raise DocumentNotFound(f"unknown document ids: {', '.join(unknown)}")
         sources = []
         for doc_id in ids:
-            article = self.get(doc_id)
-            sources.append(make_source(article, self._chunks_of(article)))
+            whole = self._whole_article(doc_id)
+            if whole is None:
+                raise DocumentNotFound(f"no document with id '{doc_id}'")
+            sources.append(make_source(*whole))
         passages = [p for s in sources for p in s.passages()]
         return sources, passages, None
 
-    def _chunks_of(self, article: Article) -> Sequence[Chunk]:
-        version = self._catalog[article.id][0]
-        ids = [chunk_id(article.id, version, i) for i in range(article.chunk_count)]
-        return [s.chunk for s in self.store.get_chunks(ids)]
+    def _whole_article(self, document_id: str) -> tuple[Article, Sequence[Chunk]] | None:
+        """The article and every chunk of its stored version, or None when it is not
+        stored. Read with the record's own version, not the catalog's: an update committing
+        between the two reads removes the old chunks, and the record is read again."""
+        for _ in range(3):
+            stored = self.store.get_article(document_id)
+            if stored is None:
+                return None
+            article, version = stored
+            ids = [chunk_id(article.id, version, i) for i in range(article.chunk_count)]
+            chunks = [s.chunk for s in self.store.get_chunks(ids)]
+            if len(chunks) == article.chunk_count:
+                return article, chunks
+        raise DocumentNotFound(f"document '{document_id}' changed while it was read; retry")
 
     def check_question(self, question: str) -> str:
         question = question.strip() if isinstance(question, str) else ""
@@ -545,8 +563,18 @@ class Factdesk:
             )
         return question
 
-    def _article_text(self, document_id: str) -> str:
-        return self.get(document_id).text
+    def _as_stored(self, passages: Sequence[Passage]) -> tuple[list[Passage], dict[str, str]]:
+        """The passages whose article is still stored in the version they were cut from, and
+        each such article's text, read once. A write between retrieval and this read (a delete,
+        or an update replacing the chunks) drops that article's passages: their offsets refer
+        to a text no longer stored."""
+        stored = {doc_id: self.store.get_article(doc_id)
+                  for doc_id in dict.fromkeys(p.chunk.document_id for p in passages)}
+        kept = [p for p in passages
+                if (found := stored[p.chunk.document_id]) is not None
+                and p.chunk.id == chunk_id(p.chunk.document_id, found[1], p.chunk.index)]
+        texts = {doc_id: found[0].text for doc_id, found in stored.items() if found is not None}
+        return kept, texts
 
 
 @dataclass

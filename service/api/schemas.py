@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from service.domain import (
     Answer,
@@ -166,8 +166,17 @@ class AskOut(BaseModel):
                    if a.prompt else None)
 
 
+# What ``SummarizeIn.targets`` requires, said in the schema: exactly one of the three is given
+# (present and not null).
+ONE_TARGET: list[JsonValue] = [
+    {"required": [name], "properties": {name: {"type": kind}}}
+    for name, kind in [("document_id", "string"), ("document_ids", "array"),
+                       ("question", "string")]
+]
+
+
 class SummarizeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": ONE_TARGET})
 
     document_id: str | None = Field(None, description="Summarize this document.")
     document_ids: list[str] | None = Field(

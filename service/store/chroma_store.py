@@ -171,11 +171,13 @@ class ChromaStore:
             where=where,
             include=["documents", "metadatas", "distances"],
         )
+        # A chunk deleted while the query ran comes back without its record: skip it.
         return [
             (_stored_chunk(cid, text, meta), 1.0 - float(distance))
             for cid, text, meta, distance in zip(
                 got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
             )
+            if meta is not None and text is not None
         ]
 
     # ---- writes ------------------------------------------------------------------------
