@@ -112,13 +112,17 @@ class Factdesk:
         """Catch up with what other processes wrote to the store: new and changed documents
         enter the catalog and lexical index, deleted ones leave them.
 
-        Runs at most every ``sync_interval`` seconds (every call when it is 0, or with
-        ``force``), before each read that uses the catalog (ask, summarize); a caller that
+        With Chroma's server, runs at most every ``sync_interval`` seconds (every call when it
+        is 0, or with ``force``), before each read that uses the catalog (ask, summarize); a caller that
         finds a sync running waits for it. So a read that starts ``sync_interval`` seconds
         after another process's write returned sees that write. One metadata read of the
         documents collection, plus the chunks of what changed.
         """
-        if not force and time.monotonic() < self._next_sync:
+        if not force and (self.settings.chroma_url is None
+                          or time.monotonic() < self._next_sync):
+            # The embedded store is this process's alone (Chroma's PersistentClient is not
+            # safe for several), so nobody else writes to it: nothing to catch up with. At
+            # 100k chunks the check itself costs about a second.
             return
         with self._sync_lock:
             started = time.monotonic()
