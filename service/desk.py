@@ -47,6 +47,8 @@ from service.errors import (
 from service.llm.client import ChatStream, LLMClient
 from service.parse import decode, parse_article
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
+from service.retrieve.lexical import lexical_terms
+from service.retrieve.term_cache import TermCache
 from service.store import ChromaStore, StoreCheck
 from service.store.chroma_store import make_client
 from service.summarize import Source, make_source, summarize_offline
@@ -60,6 +62,7 @@ from service.verify.citations import verify_citation
 
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 SEED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+READ_BATCH = 2000  # chunk ids per Chroma read when rebuilding the lexical index
 
 
 class Factdesk:
@@ -70,6 +73,7 @@ class Factdesk:
         self.store = ChromaStore(client, make_embedding_function(self.embedder),
                                  self.settings.collection_prefix)
         self.lexical = LexicalIndex()
+        self._term_cache = TermCache(self.settings.data_dir)
         self._catalog: dict[str, tuple[str, str]] = {}  # id -> (version, title)
         self._write_lock = threading.Lock()
         # Other processes may write to the same store (Chroma's server): ``sync`` applies what
@@ -99,14 +103,31 @@ class Factdesk:
     def _reload(self) -> None:
         with self._sync_lock:
             started = time.monotonic()
-            catalog = {a.id: (version, a.title) for a, version in self.store.list_articles()}
-            chunks = [(s.chunk.id, s.chunk.text) for s in self.store.iter_chunks()
-                      if catalog.get(s.chunk.document_id, (None,))[0] == s.version]
+            articles = self.store.list_articles()
+            catalog = {a.id: (version, a.title) for a, version in articles}
+            current = [chunk_id(a.id, version, i)
+                       for a, version in articles for i in range(a.chunk_count)]
+            cached = self._term_cache.load()
+            whole = cached.retriever is not None and set(cached.ids) == set(current)
+            terms = {cid: cached.terms[cid] for cid in current if cid in cached.terms}
+            missing = [cid for cid in current if cid not in terms]
+            for first in range(0, len(missing), READ_BATCH):
+                for stored in self.store.get_chunks(missing[first:first + READ_BATCH]):
+                    terms[stored.chunk.id] = lexical_terms(stored.chunk.text)
             with self._state_lock:
                 self._catalog = catalog
-                self.lexical.replace_all(chunks)
+                if whole:  # the store is as the cache saw it: the model is ready
+                    self.lexical.restore(cached)
+                else:
+                    self.lexical.replace_terms(terms)
                 self._touched.clear()
             self._next_sync = started + self.settings.sync_interval
+            if not whole and current:
+                self.close()  # builds the model now, rather than at the first question
+
+    def close(self) -> None:
+        """Keep the lexical index, built, for the next start (service/retrieve/term_cache.py)."""
+        self._term_cache.save(self.lexical.snapshot())
 
     def sync(self, force: bool = False) -> None:
         """Catch up with what other processes wrote to the store: new and changed documents

@@ -13,6 +13,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -54,6 +55,14 @@ def _place_root(stem: str) -> str:
     return _DEMONYM_END.sub("", root) if root != stem else root
 
 
+@dataclass
+class LexicalSnapshot:
+    terms: dict[str, list[str]]
+    ids: list[str]  # the BM25 model's documents, in its order
+    idf: dict[str, float]
+    retriever: bm25s.BM25 | None
+
+
 class LexicalIndex:
     def __init__(self) -> None:
         self._terms: dict[str, list[str]] = {}
@@ -71,6 +80,32 @@ class LexicalIndex:
         with self._lock:
             self._terms = terms
             self._dirty = True
+
+    def replace_terms(self, terms: dict[str, list[str]]) -> None:
+        """Replace the index with chunks already cut into terms (see ``terms``)."""
+        with self._lock:
+            self._terms = dict(terms)
+            self._dirty = True
+
+    def terms(self) -> dict[str, list[str]]:
+        """Each chunk's terms, to be kept across restarts (service/retrieve/term_cache.py)."""
+        with self._lock:
+            return dict(self._terms)
+
+    def snapshot(self) -> LexicalSnapshot:
+        """Everything the index holds, built, to be kept across restarts."""
+        with self._lock:
+            retriever, ids = self._current()
+            return LexicalSnapshot(dict(self._terms), list(ids), dict(self._idf), retriever)
+
+    def restore(self, snapshot: LexicalSnapshot) -> None:
+        """Take a built index back (its terms, order, idf and BM25 model belong together)."""
+        with self._lock:
+            self._terms = dict(snapshot.terms)
+            self._ids = list(snapshot.ids)
+            self._idf = dict(snapshot.idf)
+            self._retriever = snapshot.retriever
+            self._dirty = False
 
     def add(self, chunks: Iterable[tuple[str, str]]) -> None:
         new = {chunk_id: lexical_terms(text) for chunk_id, text in chunks}
