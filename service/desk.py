@@ -62,6 +62,7 @@ from service.verify.citations import verify_citation
 
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 SEED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+FULL_SYNC_EVERY = 60.0  # seconds: a sync reads every record at least this often
 READ_BATCH = 2000  # chunk ids per Chroma read when rebuilding the lexical index
 
 
@@ -85,6 +86,8 @@ class Factdesk:
         self._generation = 0
         self._touched: dict[str, int] = {}
         self._next_sync = 0.0
+        self._seen_token: str | None = None  # the store's change token at the last sync
+        self._full_sync_due = 0.0
         self.llm = LLMClient(self.settings)  # builds its OpenAI client only when first asked
         self.retriever = HybridRetriever(
             self.store,
@@ -149,6 +152,16 @@ class Factdesk:
             started = time.monotonic()
             if not force and started < self._next_sync:
                 return  # another thread synced while this one waited
+            # Every write changes the store's token after it commits (ChromaStore.mark_changed):
+            # the same token as at the last sync means nothing to read. Read before the records,
+            # so a write landing in between is seen now or changes the token for the next sync.
+            # A full read still happens every FULL_SYNC_EVERY seconds, in case a writer died
+            # between its commit and its token.
+            token = self.store.change_token()
+            if (not force and token is not None and token == self._seen_token
+                    and started < self._full_sync_due):
+                self._next_sync = started + self.settings.sync_interval
+                return
             with self._state_lock:
                 generation = self._generation
                 catalog = dict(self._catalog)
@@ -178,6 +191,8 @@ class Factdesk:
                 self._touched = {d: g for d, g in self._touched.items() if g > generation}
             missed = (changed.keys() | gone) & recent
             self._next_sync = 0.0 if missed else started + self.settings.sync_interval
+            self._seen_token = None if missed else token
+            self._full_sync_due = started + FULL_SYNC_EVERY
 
     def _wrote(self, document_id: str) -> None:
         """Mark a write of this process (called under the state lock)."""

@@ -21,6 +21,7 @@ readers ignore and ``repair`` removes.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,9 @@ class StoreCheck:
     @property
     def problems(self) -> int:
         return len(self.stale_chunks) + len(self.orphan_chunks) + len(self.incomplete_articles)
+
+
+CHANGED_KEY = "factdesk:changed"
 
 
 def make_client(data_dir: str, chroma_url: str | None) -> ClientAPI:
@@ -200,14 +204,30 @@ class ChromaStore:
             if self._current_version(article.id) != version:
                 self._delete_version(article.id, version)
             raise
+        self.mark_changed()
         if replaced is not None and replaced != version:
             self._delete_version(article.id, replaced)
 
     def delete_article(self, document_id: str) -> None:
         version = self._current_version(document_id)
         self.documents.delete(ids=[document_id])  # the commit point
+        self.mark_changed()
         if version is not None:
             self._delete_version(document_id, version)
+
+    # ---- telling other processes -------------------------------------------------------
+
+    def mark_changed(self) -> None:
+        """Record that the articles changed, after the change is committed: a new token in
+        the documents collection's metadata. A process that reads the same token as before
+        (``change_token``) knows nothing was written since, without reading every record."""
+        self.documents.modify(metadata={**self.model, CHANGED_KEY: uuid.uuid4().hex})
+
+    def change_token(self) -> str | None:
+        collection = self.client.get_collection(self.documents.name,
+                                                embedding_function=self.embedding_function)
+        token = (collection.metadata or {}).get(CHANGED_KEY)
+        return str(token) if token is not None else None
 
     def check(self) -> StoreCheck:
         """Read every article record and chunk's metadata (no texts, no vectors) and sort the

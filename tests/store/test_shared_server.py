@@ -152,3 +152,23 @@ def test_a_sync_never_applies_a_snapshot_older_than_this_desks_own_write(
     assert answer.passages and {p.chunk.id for p in answer.passages} <= latest
     report = desk.doctor()
     assert (report.catalog_mismatched, report.lexical_missing, report.lexical_extra) == (0, 0, 0)
+
+
+def test_a_sync_reads_the_records_only_when_the_store_says_it_changed(
+    two_desks: tuple[Factdesk, Factdesk], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, reader = two_desks
+    writer.ingest(TEXT_ARTICLE, "text", document_id="apple-harvest")
+    reader.sync(force=True)
+    reads: list[int] = []
+    listing = reader.store.list_articles
+    monkeypatch.setattr(reader.store, "list_articles",
+                        lambda *a, **k: reads.append(1) or listing(*a, **k))  # counts reads
+    after_interval(time.monotonic())
+    reader.ask(HARVEST_QUESTION)
+    assert reads == []  # nothing written since: the token alone was read
+    writer.delete("apple-harvest")
+    after_interval(time.monotonic())
+    answer = reader.ask(HARVEST_QUESTION)
+    assert reads == [1]
+    assert all(p.chunk.document_id != "apple-harvest" for p in answer.passages)
