@@ -76,7 +76,6 @@ def serve(
                     port=port, log_config=None, access_log=False)
         return
     uvicorn.run(create_app(desk), host=host, port=port, log_config=None, access_log=False)
-    desk.close()  # after a clean shutdown: the next start reads fewer chunks
 
 
 def worker_app() -> FastAPI:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from service import __version__
@@ -19,9 +22,18 @@ ERROR_RESPONSES = {
 }
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # On a clean shutdown: keep the lexical index for the next start (service/retrieve/
+    # term_cache.py). A killed server only starts slower: the cache is checked chunk by chunk.
+    app.state.desk.close()
+
+
 def create_app(desk: Factdesk | None = None, settings: Settings | None = None) -> FastAPI:
     """``settings`` rule the HTTP layer (API keys, limits); by default they are the desk's."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="factdesk",
         version=__version__,
         description="Ask factual questions of stored news articles; every citation is an exact "

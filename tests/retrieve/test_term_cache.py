@@ -72,3 +72,18 @@ def test_a_damaged_or_missing_cache_only_costs_a_rebuild(tmp_path: Path) -> None
         assert pickle.load(f)["terms"] == expected
     index.unlink()
     assert Factdesk(settings).lexical.terms() == expected
+
+
+def test_the_server_keeps_its_index_when_it_shuts_down(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    settings = make_settings(tmp_path / "data")
+    desk = seeded_desk(settings)  # ingested after opening: nothing cached yet
+    cache = TermCache(settings.data_dir)
+    assert not cache.path.exists()
+    with TestClient(create_app(desk)) as client:
+        assert client.get("/healthz").status_code == 200
+    saved = cache.load()
+    assert saved.terms == desk.lexical.terms() and saved.retriever is not None
