@@ -30,12 +30,20 @@ upsert, lexical index) with an embedder that answers from those vectors. Questio
 fresh process, with the real embedder; none asked twice) come from ``eval/datasets/seed.yaml``,
 SQuAD and RGB.
 
+Start-up is a fresh process constructing ``Factdesk`` on the built store and answering one
+question. Each size is opened twice: first with the desk's lexical cache removed (with
+``--server``, against a freshly started server), then again with the cache that first open
+left; the second process also times the asks, an ask after an idle pause (with the server, when
+the desk syncs with other writers), one ingest and one delete each followed by an ask (the BM25
+index is rebuilt after a write), and records peak RSS after each phase.
+
 Every build and every measurement runs in its own subprocess (this script with ``--only``), so
 peak RSS (``VmHWM``) is per size. With ``--server`` each size is also built and asked through
-``chroma run`` (started and stopped here, on a free port); the server's peak RSS is read from
-``/proc``. Stores live in ``DIR/stores/`` (default ``/tmp/factdesk-scale``); ``--reuse`` opens
-a store built by an earlier run instead of building it again (the ingest figures are then that
-build's, and the output says so).
+``chroma run`` (started and stopped here, on a free port; the desk's own files go to
+``DIR/stores/server-N-desk``); the server's peak RSS is read from ``/proc``. Stores live in
+``DIR/stores/`` (default ``/tmp/factdesk-scale``); ``--reuse`` opens a store built by an
+earlier run instead of building it again (the ingest figures are then that build's, and the
+output says so). Every result records the commit and a hash of ``service/`` it measured.
 """
 
 from __future__ import annotations
@@ -475,6 +483,7 @@ def run_build(args: argparse.Namespace) -> Result:
     from service.desk import Factdesk
     from service.embed.minilm import MODEL_ID, MiniLMEmbedder
 
+    code = code_fingerprint()  # the code as imported: others may edit it while this runs
     probe = MiniLMEmbedder()
     halves = half_chunks(source_texts(args.bench_dir), probe.count_tokens_batch)
     cache = VectorCache(args.cache / "vectors", MODEL_ID.replace("/", "_"))
@@ -539,7 +548,7 @@ def run_build(args: argparse.Namespace) -> Result:
         "rss_after_ingest_mib": rss_mib(),
         "peak_rss_mib": peak_rss_mib(),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "code": code_fingerprint(),
+        "code": code,
         "synthesis": SYNTHESIS,
     }
 
@@ -584,6 +593,7 @@ def run_serve(args: argparse.Namespace) -> Result:
     from service.retrieve.lexical import LexicalIndex
 
     import_s = time.perf_counter() - start
+    code = code_fingerprint()  # the code as imported: others may edit it while this runs
     settings = Settings(data_dir=args.data_dir, chroma_url=args.chroma_url,
                         chunk_tokens=CHUNK_TOKENS, chunk_overlap_tokens=OVERLAP_TOKENS)
 
@@ -654,7 +664,7 @@ def run_serve(args: argparse.Namespace) -> Result:
             "first_ask_s": first_ask_s, "first_ask_parts_s": first_ask_parts,
             "rss_after_construct_mib": rss_after_construct,
             "rss_after_first_ask_mib": rss_after_first_ask, "peak_rss_mib": peak_rss_mib(),
-            "code": code_fingerprint(),
+            "code": code,
         }
 
     log(f"  {args.label}: {len(timed)} asks ...")
@@ -744,7 +754,7 @@ def run_serve(args: argparse.Namespace) -> Result:
             "sync_p50_ms": percentile(idle_sync, 50) * 1000 if idle_sync else None,
             "sync_max_ms": max(idle_sync) * 1000 if idle_sync else None,
         },
-        "code": code_fingerprint(),
+        "code": code,
         "write_probe_ingest_s": write_s,
         "ask_after_ingest_s": after_ingest_s,
         "ask_after_ingest_parts_s": after_ingest_parts,
