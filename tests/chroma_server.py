@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,14 +19,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.llm.servers import free_port
+
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def chroma_command() -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.chroma_server import free_port
+from tests.llm.servers import free_port
 
 READY_TIMEOUT_S = 120.0  # each worker loads the embedding model; CI's two cores are shared
 STOP_TIMEOUT_S = 20.0
