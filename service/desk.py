@@ -7,10 +7,11 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -59,6 +60,8 @@ from service.summarize.llm import (
     verify_summary,
 )
 from service.verify.citations import verify_citation
+
+Reply = TypeVar("Reply", Answer, Summary)
 
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 SEED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
@@ -328,11 +331,7 @@ class Factdesk:
         it fails; ``llm`` raises the LLM's failure instead (LLMTimeout, LLMUnavailable,
         LLMFailure). In both, an LLM answer with no supported sentence gives the offline one.
         """
-        final: AskEvent | None = None
-        for final in self.ask_stream(question, top_k, document_ids, retrieval, mode):
-            pass
-        assert isinstance(final, Answer)
-        return final
+        return _last(self.ask_stream(question, top_k, document_ids, retrieval, mode), Answer)
 
     def ask_stream(
         self,
@@ -378,25 +377,14 @@ class Factdesk:
         stream: ChatStream,
         mode: AnswerMode,
     ) -> Iterator[AskEvent]:
-        parts: list[str] = []
-        try:
-            with stream:
-                for delta in stream:
-                    parts.append(delta)
-                    yield AnswerDelta(delta)
-            answer = verify_draft("".join(parts), numbered, texts, self.embedder,
-                                  self.llm.settings, prompt, all_passages=passages)
-        except NoSupportedSentence as failure:
-            answer = self._offline(question, passages, texts, failure.code)
-        except LLMFailure as failure:
-            if mode is AnswerMode.LLM:
-                raise
-            answer = self._offline(question, passages, texts, failure.code)
-        _check_citations(answer, texts)
-        for number, sentence in enumerate(answer.sentences):
-            for citation in sentence.citations:
-                yield CitationFound(number, citation)
-        yield answer
+        def verify(draft: str) -> Answer:
+            return verify_draft(draft, numbered, texts, self.embedder, self.llm.settings, prompt,
+                                all_passages=passages)
+
+        def fallback(reason: str) -> Answer:
+            return self._offline(question, passages, texts, reason)
+
+        return _verified_events(stream, verify, fallback, texts, mode)
 
     def _retrieve(
         self,
@@ -448,12 +436,8 @@ class Factdesk:
     ) -> Summary:
         """The summary of the given articles, or of what the articles say about ``question``:
         the last event of ``summarize_stream``."""
-        final: SummaryEvent | None = None
-        for final in self.summarize_stream(document_ids, question, max_sentences, max_words,
-                                           mode):
-            pass
-        assert isinstance(final, Summary)
-        return final
+        return _last(self.summarize_stream(document_ids, question, max_sentences, max_words,
+                                           mode), Summary)
 
     def summarize_stream(
         self,
@@ -490,28 +474,17 @@ class Factdesk:
                         focus: np.ndarray | None, draft: SummaryDraft, max_sentences: int | None,
                         max_words: int | None, mode: AnswerMode) -> Iterator[SummaryEvent]:
         texts = {s.article.id: s.article.text for s in sources}
-        parts: list[str] = []
-        try:
-            with draft.stream:
-                for delta in draft.stream:
-                    parts.append(delta)
-                    yield AnswerDelta(delta)
-            sentences = verify_summary("".join(parts), draft.numbered, passages, texts,
-                                       self.embedder, self.llm.settings, max_sentences,
-                                       max_words)
-            summary = Summary(" ".join(s.text for s in sentences), sentences,
-                              [s.article.id for s in sources], mode="llm", prompt=draft.prompt)
-        except NoSupportedSentence as failure:
-            summary = self._extractive(sources, focus, max_sentences, max_words, failure.code)
-        except LLMFailure as failure:
-            if mode is AnswerMode.LLM:
-                raise
-            summary = self._extractive(sources, focus, max_sentences, max_words, failure.code)
-        _check_citations(summary, texts)
-        for number, sentence in enumerate(summary.sentences):
-            for citation in sentence.citations:
-                yield CitationFound(number, citation)
-        yield summary
+
+        def verify(text: str) -> Summary:
+            sentences = verify_summary(text, draft.numbered, passages, texts, self.embedder,
+                                       self.llm.settings, max_sentences, max_words)
+            return Summary(" ".join(s.text for s in sentences), sentences,
+                           [s.article.id for s in sources], mode="llm", prompt=draft.prompt)
+
+        def fallback(reason: str) -> Summary:
+            return self._extractive(sources, focus, max_sentences, max_words, reason)
+
+        return _verified_events(draft.stream, verify, fallback, texts, mode)
 
     def _extractive(self, sources: Sequence[Source], focus: np.ndarray | None,
                     max_sentences: int | None, max_words: int | None,
@@ -608,12 +581,12 @@ class Factdesk:
         each such article's text, read once. A write between retrieval and this read (a delete,
         or an update replacing the chunks) drops that article's passages: their offsets refer
         to a text no longer stored."""
-        stored = {doc_id: self.store.get_article(doc_id)
-                  for doc_id in dict.fromkeys(p.chunk.document_id for p in passages)}
+        stored = self.store.get_articles(list(dict.fromkeys(p.chunk.document_id
+                                                            for p in passages)))
         kept = [p for p in passages
-                if (found := stored[p.chunk.document_id]) is not None
+                if (found := stored.get(p.chunk.document_id)) is not None
                 and p.chunk.id == chunk_id(p.chunk.document_id, found[1], p.chunk.index)]
-        texts = {doc_id: found[0].text for doc_id, found in stored.items() if found is not None}
+        texts = {doc_id: found[0].text for doc_id, found in stored.items()}
         return kept, texts
 
 
@@ -658,6 +631,47 @@ def check_document_id(document_id: str) -> None:
             "id must be 1-128 characters of letters, digits, '_', '.' or '-', "
             f"starting with a letter or digit; got {document_id!r}"
         )
+
+
+def _verified_events(
+    stream: ChatStream,
+    verify: Callable[[str], Reply],
+    fallback: Callable[[str], Reply],
+    texts: dict[str, str],
+    mode: AnswerMode,
+) -> Iterator[AnswerDelta | CitationFound | Reply]:
+    """The LLM's deltas as it writes, then the verified reply's citations, then the reply.
+
+    ``verify`` turns the whole draft into an answer or summary with checked spans. When it finds
+    no supported sentence, or (mode ``auto``) the LLM fails midway, ``fallback(reason)`` gives
+    the offline reply instead; in mode ``llm`` an LLM failure is raised."""
+    parts: list[str] = []
+    try:
+        with stream:
+            for delta in stream:
+                parts.append(delta)
+                yield AnswerDelta(delta)
+        reply = verify("".join(parts))
+    except NoSupportedSentence as failure:
+        reply = fallback(failure.code)
+    except LLMFailure as failure:
+        if mode is AnswerMode.LLM:
+            raise
+        reply = fallback(failure.code)
+    _check_citations(reply, texts)
+    for number, sentence in enumerate(reply.sentences):
+        for citation in sentence.citations:
+            yield CitationFound(number, citation)
+    yield reply
+
+
+def _last(events: Iterable[object], kind: type[Reply]) -> Reply:
+    """The final event of a stream, drained: the reply itself."""
+    final = None
+    for final in events:
+        pass
+    assert isinstance(final, kind)
+    return final
 
 
 def _check_citations(reply: Answer | Summary, texts: dict[str, str]) -> None:

@@ -130,6 +130,14 @@ class ChromaStore:
             return None
         return _article(got["ids"][0], got["documents"][0], got["metadatas"][0])
 
+    def get_articles(self, document_ids: Sequence[str]) -> dict[str, tuple[Article, str]]:
+        """The stored ones among ``document_ids``, read in one call, by id."""
+        if not document_ids:
+            return {}
+        got = self.documents.get(ids=list(document_ids), include=["documents", "metadatas"])
+        return {doc_id: _article(doc_id, text, meta)
+                for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+
     def list_articles(self, with_text: bool = False) -> list[tuple[Article, str]]:
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
         found = []

@@ -132,20 +132,52 @@ def error_reply(status: int) -> Reply:
     return status, {"content-type": "application/json", "retry-after-ms": "0"}, body.encode()
 
 
+ENDLESS_WORD_S = 0.05  # the endless stream writes a word this often
+ENDLESS_LIMIT_S = 600.0  # and gives up after this long, so a broken test cannot hang forever
+
+
 @dataclass
 class FakeLLMServer:
-    """Answers every chat completion with ``reply``; counts the requests it gets."""
+    """Answers every chat completion with ``reply``; counts the requests it gets.
+
+    ``endless()`` makes it a runaway model instead: a streamed completion that writes a word
+    every ``ENDLESS_WORD_S`` and never ends, until its client closes the connection, which it
+    records (``words_sent``, ``client_left``)."""
 
     reply: Reply = field(default_factory=lambda: error_reply(500))
     hits: int = 0
+    endless_stream: bool = False
+    words_sent: int = 0
+    client_left: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def stream_forever(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.end_headers()
+                deadline = time.monotonic() + ENDLESS_LIMIT_S
+                try:
+                    while time.monotonic() < deadline:
+                        chunk = {"id": "fake", "object": "chat.completion.chunk", "created": 0,
+                                 "model": "fake", "choices": [{
+                                     "index": 0, "delta": {"content": "word "},
+                                     "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                        fake.words_sent += 1
+                        time.sleep(ENDLESS_WORD_S)
+                except (BrokenPipeError, ConnectionResetError):
+                    fake.client_left.set()
+
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length", 0)))
                 fake.hits += 1
+                if fake.endless_stream:
+                    self.stream_forever()
+                    return
                 status, headers, body = fake.reply
                 self.send_response(status)
                 for name, value in headers.items():
@@ -163,7 +195,11 @@ class FakeLLMServer:
         self._thread.start()
 
     def answer_with(self, reply: Reply) -> None:
-        self.reply, self.hits = reply, 0
+        self.reply, self.hits, self.endless_stream = reply, 0, False
+
+    def endless(self) -> None:
+        self.hits, self.endless_stream, self.words_sent = 0, True, 0
+        self.client_left.clear()
 
     def stop(self) -> None:
         self._server.shutdown()
