@@ -114,15 +114,18 @@ class Factdesk:
             current = [chunk_id(a.id, version, i)
                        for a, version in articles for i in range(a.chunk_count)]
             cached = self._term_cache.load()
-            whole = cached.retriever is not None and set(cached.ids) == set(current)
-            terms = {cid: cached.terms[cid] for cid in current if cid in cached.terms}
-            missing = [cid for cid in current if cid not in terms]
+            whole = bool(cached.ids) and set(cached.ids) == set(current)
+            terms: dict[str, list[str]] = {}
+            if not whole:  # keep the cached terms of current chunks; read the others
+                known = cached.terms
+                terms = {cid: known[cid] for cid in current if cid in known}
+            missing = [] if whole else [cid for cid in current if cid not in terms]
             for first in range(0, len(missing), READ_BATCH):
                 for stored in self.store.get_chunks(missing[first:first + READ_BATCH]):
                     terms[stored.chunk.id] = lexical_terms(stored.chunk.text)
             with self._state_lock:
                 self._catalog = catalog
-                if whole:  # the store is as the cache saw it: the model is ready
+                if whole:  # the store is as the cache saw it: the index is ready
                     self.lexical.restore(cached)
                 else:
                     self.lexical.replace_terms(terms)
@@ -182,8 +185,8 @@ class Factdesk:
                 recent = {doc_id for doc_id, g in self._touched.items() if g > generation}
                 apply = (changed.keys() | gone) - recent
                 if apply:
-                    self.lexical.remove(cid for cid in self.lexical.chunk_ids()
-                                        if cid.partition(":")[0] in apply)
+                    for doc_id in apply:
+                        self.lexical.remove_document(doc_id)
                     self.lexical.add((s.chunk.id, s.chunk.text) for s in chunks
                                      if s.chunk.document_id in apply)
                     for doc_id in apply:

@@ -1,15 +1,15 @@
-"""The lexical index kept on disk, so a restart neither re-reads every chunk nor re-indexes.
+"""The lexical index kept on disk, so a restart neither re-reads every chunk nor re-stems it.
 
-Rebuilding the BM25 index from Chroma is most of what opening a large store costs: at 100k
-chunks, reading the chunks and cutting them into stemmed terms took 15 s, and indexing them
-another 6.6 s (5.5 s bm25s, 1.1 s idf). The cache holds each chunk's terms and, beside them,
-the built model (bm25s's own files, its documents' order and the idf).
+Rebuilding the lexical index from Chroma is most of what opening a large store costs: at 100k
+chunks, reading the chunks and cutting them into stemmed terms took 15 s. The cache holds the
+index's snapshot (``LexicalSnapshot``): each chunk's term ids and counts in flat arrays, and
+the vocabulary, in one ``.npz`` file (no pickle: reading it runs no code).
 
 A chunk id names its document and version (``doc:version:index``), so a cached entry is never
-stale. A restart compares the cached ids with the store's current chunks: the same set takes
-the built model as it is (no indexing at all); otherwise the cached terms of every current
-chunk are kept, only the others are read from Chroma, and the model is rebuilt. The files are
-written under new names and then swapped in, and an unreadable or inconsistent cache counts as
+stale. A restart compares the cached ids with the store's current chunks: the same set restores
+the index from the arrays as they are; otherwise the cached terms of every current chunk are
+kept and only the others are read from Chroma. The file is written under a new name and then
+swapped in, and an unreadable or inconsistent cache, or one of an older format, counts as
 empty: a crash costs a slower start, never a wrong index.
 """
 
@@ -17,69 +17,82 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
-import bm25s
+import numpy as np
 
 from service.retrieve.lexical import LexicalSnapshot
 
 log = logging.getLogger("factdesk")
 
 FOLDER = "lexical-cache"
-INDEX_FILE = "index.pickle"
-FORMAT = 2
+INDEX_FILE = "index.npz"
+FORMAT = 3  # 2 was a pickle of term lists beside a bm25s model (index.pickle, bm25-*/)
+_SEPARATOR = "\n"  # between chunk ids, and between terms: neither holds a line break
 
 
 class TermCache:
-    """``<data dir>/lexical-cache/``: ``index.pickle`` (terms, ids, idf, the model's folder
-    name) and ``bm25-<token>/`` (the model)."""
+    """``<data dir>/lexical-cache/index.npz``: the format, the chunk ids and the vocabulary
+    (UTF-8, one per line), and the snapshot's ``starts``, ``term_ids`` and ``counts``."""
 
     def __init__(self, data_dir: Path) -> None:
         self.folder = data_dir / FOLDER
         self.path = self.folder / INDEX_FILE
 
     def load(self) -> LexicalSnapshot:
-        """What was saved; the model is ``None`` when it is missing or unreadable."""
-        empty = LexicalSnapshot({}, [], {}, None)
-        # The file lives in the data directory beside Chroma's own files and is written only
-        # by factdesk: it is as trusted as the store itself.
+        """What was saved; an empty snapshot when nothing usable was."""
+        empty = LexicalSnapshot([], [])
         try:
-            with self.path.open("rb") as f:
-                found = pickle.load(f)
+            with np.load(self.path, allow_pickle=False) as found:
+                if int(found["format"]) != FORMAT:
+                    return empty
+                snapshot = LexicalSnapshot(
+                    _lines(found["ids"]), _lines(found["vocabulary"]),
+                    found["starts"], found["term_ids"], found["counts"])
         except FileNotFoundError:
             return empty
         except Exception as error:  # noqa: BLE001 - a damaged cache is only a slower start
             log.warning("lexical cache %s unreadable (%s); rebuilding it", self.path, error)
             return empty
-        if not isinstance(found, dict) or found.get("format") != FORMAT:
+        if not snapshot.is_consistent():
+            log.warning("lexical cache %s inconsistent; rebuilding it", self.path)
             return empty
-        snapshot = LexicalSnapshot(found["terms"], found["ids"], found["idf"], None)
-        if found.get("model") and len(snapshot.ids) == len(snapshot.terms):
-            try:
-                snapshot.retriever = bm25s.BM25.load(str(self.folder / found["model"]))
-            except Exception as error:  # noqa: BLE001
-                log.warning("lexical cache model unreadable (%s); rebuilding it", error)
         return snapshot
 
     def save(self, snapshot: LexicalSnapshot) -> None:
+        ids, vocabulary = _SEPARATOR.join(snapshot.ids), _SEPARATOR.join(snapshot.vocabulary)
+        if (ids.count(_SEPARATOR) != max(len(snapshot.ids) - 1, 0)
+                or vocabulary.count(_SEPARATOR) != max(len(snapshot.vocabulary) - 1, 0)):
+            log.warning("lexical cache not written: a chunk id or term holds a line break")
+            return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            model = None
-            if snapshot.retriever is not None:
-                model = f"bm25-{uuid.uuid4().hex[:12]}"
-                snapshot.retriever.save(str(self.folder / model))
-            fd, tmp = tempfile.mkstemp(prefix=".index-", dir=self.folder)
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump({"format": FORMAT, "terms": snapshot.terms, "ids": snapshot.ids,
-                             "idf": snapshot.idf, "model": model}, f,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-            for old in self.folder.glob("bm25-*"):  # models no index names any more
-                if old.name != model:
-                    shutil.rmtree(old, ignore_errors=True)
+            fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".npz", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    np.savez(f, format=np.int64(FORMAT), ids=_utf8(ids),
+                             vocabulary=_utf8(vocabulary), starts=snapshot.starts,
+                             term_ids=snapshot.term_ids, counts=snapshot.counts)
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self._remove_older_formats()
         except OSError as error:
             log.warning("could not write the lexical cache %s: %s", self.folder, error)
+
+    def _remove_older_formats(self) -> None:
+        (self.folder / "index.pickle").unlink(missing_ok=True)
+        for old in self.folder.glob("bm25-*"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode(), np.uint8)
+
+
+def _lines(stored: np.ndarray) -> list[str]:
+    text = stored.tobytes().decode()
+    return text.split(_SEPARATOR) if text else []
