@@ -78,7 +78,7 @@ def assert_verified(client: TestClient, answer: dict[str, Any]) -> None:
     for sentence in answer["sentences"]:
         assert sentence["supported"] == bool(sentence["citations"]) or answer["abstained"]
     if answer["mode"] == "llm":
-        assert answer["prompt"] == {"name": "answer", "version": "1"}
+        assert answer["prompt"] == {"name": "answer", "version": "2"}
         assert answer["fallback_reason"] is None
         assert answer["abstained"] or any(s["supported"] for s in answer["sentences"])
         unique: list[dict[str, Any]] = []
@@ -133,8 +133,12 @@ def test_streaming_events_end_in_the_non_streaming_answer(llm_client: TestClient
         # What was verified is what was streamed (flag mode keeps every sentence).
         drafted = [s.text for s in split_draft("".join(deltas))]
         assert [s["text"] for s in final["sentences"]] == drafted
-    # Same question, same greedy model: the same answer either way.
-    assert final["answer"] == plain["answer"] and final["mode"] == plain["mode"]
+    # Two generations need not match word for word (llama.cpp's prompt cache shifts the
+    # numerics), so one may be kept and the other fall back; each names who answered it.
+    for reply in (plain, final):
+        llm_wrote = reply["mode"] == "llm"
+        assert reply["prompt"] == ({"name": "answer", "version": "2"} if llm_wrote else None)
+        assert (reply["fallback_reason"] is None) == llm_wrote
 
 
 def test_verification_of_the_models_real_output(llm_desk: Factdesk) -> None:

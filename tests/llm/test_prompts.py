@@ -17,7 +17,7 @@ def test_the_shipped_prompts_load_with_names_and_versions() -> None:
     assert {"answer", "summarize"} <= set(prompts)
     assert prompt_versions(PROMPTS_DIR)["answer"] == prompts["answer"].version
     answer = get_prompt(PROMPTS_DIR, "answer")
-    assert "[1]" in answer.system and "only" in answer.system  # cite as [n]; passages only
+    assert "square brackets" in answer.system and "only" in answer.system  # cite as [n]; passages only
     assert "cannot answer" in answer.system
 
 
