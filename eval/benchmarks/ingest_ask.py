@@ -30,7 +30,6 @@ import io
 import itertools
 import json
 import os
-import platform
 import pstats
 import resource
 import statistics
@@ -46,6 +45,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from common import cpu_seconds, jsonl, log, number, percentile, versions
 
 DEFAULT_BENCH = REPO.parent / "shared" / "bench"
 TOP_K = 8
@@ -70,22 +71,17 @@ class Doc:
     copy: int  # 0 for the original text, k for the k-th reuse
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def base_docs(bench: Path) -> list[Doc]:
     """One pass over the benchmark texts, in a fixed order."""
     docs: list[Doc] = []
-    for i, item in enumerate(_jsonl(bench / "summeval-dev.jsonl")):
+    for i, item in enumerate(jsonl(bench / "summeval-dev.jsonl")):
         docs.append(Doc(f"summeval-{i:03d}", f"SummEval article {i}", item["article"], 0))
-    contexts = dict.fromkeys(item["context"] for item in _jsonl(bench / "squad2-dev.jsonl"))
+    contexts = dict.fromkeys(item["context"] for item in jsonl(bench / "squad2-dev.jsonl"))
     for i, context in enumerate(contexts):
         docs.append(Doc(f"squad-{i:03d}", f"SQuAD context {i}", context, 0))
     passages = dict.fromkeys(
         passage
-        for item in _jsonl(bench / "rgb-fact-dev.jsonl")
+        for item in jsonl(bench / "rgb-fact-dev.jsonl")
         for key in ("positive", "negative")
         for passage in item[key]
     )
@@ -109,8 +105,8 @@ def doc_stream(base: Sequence[Doc]) -> Iterator[Doc]:
 
 def bench_questions(bench: Path, count: int) -> list[str]:
     """SQuAD and RGB questions, the RGB ones spread evenly among the SQuAD ones, cycled."""
-    squad = [q["question"].strip() for q in _jsonl(bench / "squad2-dev.jsonl")]
-    rgb = [q["question"].strip() for q in _jsonl(bench / "rgb-fact-dev.jsonl")]
+    squad = [q["question"].strip() for q in jsonl(bench / "squad2-dev.jsonl")]
+    rgb = [q["question"].strip() for q in jsonl(bench / "rgb-fact-dev.jsonl")]
     keyed = [(i / len(squad), q) for i, q in enumerate(squad) if q]
     keyed += [((i + 0.5) / len(rgb), q) for i, q in enumerate(rgb) if q]
     pool = [q for _, q in sorted(keyed, key=lambda pair: pair[0])]
@@ -140,23 +136,6 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def cpu_seconds() -> float:
-    """User + system CPU time of this process (all threads) so far."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    """Linear interpolation between closest ranks."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    position = (len(ordered) - 1) * p / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def latency_ms(seconds: Sequence[float]) -> Result:
     if not seconds:
         return {"n": 0}
@@ -178,10 +157,6 @@ def median_ms(fn: Callable[[str], object], texts: Sequence[str], repeats: int) -
         fn(text)
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- factdesk
@@ -449,18 +424,6 @@ def run_child(args: argparse.Namespace, part: str, work_dir: Path) -> Result:
     return result
 
 
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for name in ("chromadb", "onnxruntime", "langchain-text-splitters", "bm25s", "tokenizers"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "absent"
-    return found
-
-
 def texts_summary(bench: Path) -> Result:
     docs = base_docs(bench)
     kinds = {
@@ -477,10 +440,6 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> N
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
-
-
-def _n(value: float, digits: int = 0) -> str:
-    return f"{value:,.{digits}f}"
 
 
 def report(summary: Result) -> None:
@@ -501,27 +460,27 @@ def report(summary: Result) -> None:
           "(above the CPU count, other work competed for the cores)")
     print(f"texts per pass: {texts['texts_per_pass']} ({texts['summeval']} SummEval articles, "
           f"{texts['squad']} SQuAD contexts, {texts['rgb']} RGB passages), "
-          f"{_n(texts['chars_per_pass'])} chars")
+          f"{number(texts['chars_per_pass'])} chars")
     for name, part in (("factdesk", fd), ("naive", naive)):
         reuse = (
             f"; texts reused {part['copies']} more time(s) with a 'Copy k of ID.' line prefixed"
             if part["copies"] else ""
         )
-        print(f"{name}: {_n(part['chunks'])} chunks from {_n(part['texts'])} texts"
+        print(f"{name}: {number(part['chunks'])} chunks from {number(part['texts'])} texts"
               f"{reuse}")
-    print(f"naive covers the first {_n(naive['texts'])} texts of the same sequence "
+    print(f"naive covers the first {number(naive['texts'])} texts of the same sequence "
           f"(--naive-chunks {summary['args']['naive_chunks']}); factdesk does all "
           f"(--chunks {summary['args']['chunks']}).")
 
     table("Ingest (one call per text)", ("measure", "factdesk", "naive", "factdesk/naive"), [
-        ("chunks", _n(fd["chunks"]), _n(naive["chunks"]), ""),
-        ("chars ingested", _n(fd["chars"]), _n(naive["chars"]), ""),
-        ("mean chars per chunk", _n(fd["chars"] / fd["chunks"]),
-         _n(naive["chars"] / naive["chunks"]), ""),
-        ("wall time, s", _n(fd["ingest_s"], 1), _n(naive["ingest_s"], 1), ""),
-        ("chunks/s", _n(fd["chunks_per_s"], 1), _n(naive["chunks_per_s"], 1),
+        ("chunks", number(fd["chunks"]), number(naive["chunks"]), ""),
+        ("chars ingested", number(fd["chars"]), number(naive["chars"]), ""),
+        ("mean chars per chunk", number(fd["chars"] / fd["chunks"]),
+         number(naive["chars"] / naive["chunks"]), ""),
+        ("wall time, s", number(fd["ingest_s"], 1), number(naive["ingest_s"], 1), ""),
+        ("chunks/s", number(fd["chunks_per_s"], 1), number(naive["chunks_per_s"], 1),
          f"{ratios['chunks_per_s']:.2f}x"),
-        ("chars/s", _n(fd["chars_per_s"]), _n(naive["chars_per_s"]),
+        ("chars/s", number(fd["chars_per_s"]), number(naive["chars_per_s"]),
          f"{ratios['chars_per_s']:.2f}x"),
         ("CPU time / wall time (2.0 = both cores busy)",
          f"{fd['ingest_cpu_s'] / fd['ingest_s']:.2f}",
@@ -532,12 +491,12 @@ def report(summary: Result) -> None:
 
     ask, retrieve, query = fd["ask"], fd["retrieve"], naive["query"]
     table("Questions (top_k 8)", ("measure", "p50 ms", "p95 ms", "mean ms", "max ms", "n"), [
-        ("factdesk ask (retrieve + answer)", _n(ask["p50_ms"], 1), _n(ask["p95_ms"], 1),
-         _n(ask["mean_ms"], 1), _n(ask["max_ms"], 1), str(ask["n"])),
-        ("  of which retrieve (hybrid)", _n(retrieve["p50_ms"], 1), _n(retrieve["p95_ms"], 1),
-         _n(retrieve["mean_ms"], 1), _n(retrieve["max_ms"], 1), str(retrieve["n"])),
-        ("naive collection.query", _n(query["p50_ms"], 1), _n(query["p95_ms"], 1),
-         _n(query["mean_ms"], 1), _n(query["max_ms"], 1), str(query["n"])),
+        ("factdesk ask (retrieve + answer)", number(ask["p50_ms"], 1), number(ask["p95_ms"], 1),
+         number(ask["mean_ms"], 1), number(ask["max_ms"], 1), str(ask["n"])),
+        ("  of which retrieve (hybrid)", number(retrieve["p50_ms"], 1), number(retrieve["p95_ms"], 1),
+         number(retrieve["mean_ms"], 1), number(retrieve["max_ms"], 1), str(retrieve["n"])),
+        ("naive collection.query", number(query["p50_ms"], 1), number(query["p95_ms"], 1),
+         number(query["mean_ms"], 1), number(query["max_ms"], 1), str(query["n"])),
     ])
     print(f"factdesk: {fd['abstained']} of {fd['questions']} asks abstained; "
           f"{fd['embeds_per_ask']:.1f} embed calls per ask taking {fd['embed_per_ask_ms']:.1f} ms "
@@ -564,12 +523,12 @@ def report(summary: Result) -> None:
 
     rows = []
     for phase in ("start-up", "ingest"):
-        rows.append((f"after {phase}", _n(fd["peak_rss_mib"][phase]),
-                     _n(naive["peak_rss_mib"][phase])))
-    rows.append(("after asks / queries", _n(fd["peak_rss_mib"]["asks"]),
-                 _n(naive["peak_rss_mib"]["queries"])))
-    rows.append(("after reload of the built store", _n(fd["peak_rss_mib"]["reload"]), ""))
-    rows.append(("fresh process: open store + first ask", _n(cold["peak_rss_mib"]), ""))
+        rows.append((f"after {phase}", number(fd["peak_rss_mib"][phase]),
+                     number(naive["peak_rss_mib"][phase])))
+    rows.append(("after asks / queries", number(fd["peak_rss_mib"]["asks"]),
+                 number(naive["peak_rss_mib"]["queries"])))
+    rows.append(("after reload of the built store", number(fd["peak_rss_mib"]["reload"]), ""))
+    rows.append(("fresh process: open store + first ask", number(cold["peak_rss_mib"]), ""))
     table("Peak RSS, MiB (each pipeline in its own process)", ("phase", "factdesk", "naive"), rows)
 
     goals = summary["goals"]
@@ -602,7 +561,7 @@ def compare(args: argparse.Namespace) -> Result:
     ]
     return {
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "environment": {"cpu_count": os.cpu_count(), "versions": versions()},
+        "environment": {"cpu_count": os.cpu_count(), "versions": versions(("chromadb", "onnxruntime", "langchain-text-splitters", "bm25s", "tokenizers"))},
         "texts": texts_summary(args.bench_dir),
         "factdesk": fd,
         "startup": cold,

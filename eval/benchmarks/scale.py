@@ -53,7 +53,6 @@ import contextlib
 import hashlib
 import json
 import os
-import platform
 import random
 import shutil
 import socket
@@ -72,6 +71,8 @@ from typing import Any, Self
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from common import cpu_seconds, jsonl, log, number, percentile, versions
 
 DEFAULT_BENCH = REPO.parent / "shared" / "bench"
 DEFAULT_CACHE = Path("/tmp/factdesk-scale")
@@ -95,24 +96,15 @@ GOAL_SIZE = 100_000
 Result = dict[str, Any]
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------- texts
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def source_texts(bench: Path) -> list[str]:
-    texts = [item["article"] for item in _jsonl(bench / "summeval-dev.jsonl")]
-    texts += dict.fromkeys(item["context"] for item in _jsonl(bench / "squad2-dev.jsonl"))
+    texts = [item["article"] for item in jsonl(bench / "summeval-dev.jsonl")]
+    texts += dict.fromkeys(item["context"] for item in jsonl(bench / "squad2-dev.jsonl"))
     texts += dict.fromkeys(
         passage
-        for item in _jsonl(bench / "rgb-fact-dev.jsonl")
+        for item in jsonl(bench / "rgb-fact-dev.jsonl")
         for key in ("positive", "negative")
         for passage in item[key]
     )
@@ -186,8 +178,8 @@ def questions(bench: Path, count: int) -> list[str]:
     seed_file = REPO / "eval" / "datasets" / "seed.yaml"
     seed = [q["question"] for q in yaml.safe_load(seed_file.read_text(encoding="utf-8"))
             ["questions"]]
-    squad = [q["question"] for q in _jsonl(bench / "squad2-dev.jsonl")]
-    rgb = [q["question"] for q in _jsonl(bench / "rgb-fact-dev.jsonl")]
+    squad = [q["question"] for q in jsonl(bench / "squad2-dev.jsonl")]
+    rgb = [q["question"] for q in jsonl(bench / "rgb-fact-dev.jsonl")]
     seed_it, squad_it, rgb_it = iter(seed), iter(squad), iter(rgb)
     picked: dict[str, None] = {}
     while len(picked) < count:
@@ -359,23 +351,6 @@ def peak_rss_mib(pid: int | str = "self") -> float:
 
 def rss_mib(pid: int | str = "self") -> float:
     return proc_status_kib("VmRSS", pid) / 1024
-
-
-def cpu_seconds() -> float:
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    position = (len(ordered) - 1) * p / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def store_bytes(folder: Path, skip: Path | None = None) -> dict[str, int]:
@@ -941,23 +916,7 @@ def _no_server() -> Iterator[None]:
     yield None
 
 
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for name in ("chromadb", "onnxruntime", "bm25s", "tokenizers", "numpy"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "absent"
-    return found
-
-
 # ---------------------------------------------------------------- report
-
-
-def _n(value: float, digits: int = 0) -> str:
-    return f"{value:,.{digits}f}"
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -1059,17 +1018,17 @@ def report(summary: Result) -> None:
     rows: list[tuple[str, ...]] = []
     for run in runs:
         b, s = run["build"], run["serve"]
-        memory = _n(s["peak_rss_mib"])
+        memory = number(s["peak_rss_mib"])
         if "server_peak_rss_mib" in s:
-            memory += f" + {_n(s['server_peak_rss_mib'])} server"
-        disk = _n(run["disk_bytes"]["total"] / 2**20)
+            memory += f" + {number(s['server_peak_rss_mib'])} server"
+        disk = number(run["disk_bytes"]["total"] / 2**20)
         if run.get("lexical_cache_bytes"):
-            disk += f" + {_n(run['lexical_cache_bytes'] / 2**20)}"
+            disk += f" + {number(run['lexical_cache_bytes'] / 2**20)}"
         rows.append((
-            run["mode"], _n(s["chunks"]), _n(s["docs"]),
-            _n(b["docs_per_s"], 1), _n(b["chunks_per_s"]),
-            _n(s["chunks"] / real_ingest_s(run, rate), 1),
-            _n(s["ask"]["p50_ms"]), _n(s["ask"]["p95_ms"]),
+            run["mode"], number(s["chunks"]), number(s["docs"]),
+            number(b["docs_per_s"], 1), number(b["chunks_per_s"]),
+            number(s["chunks"] / real_ingest_s(run, rate), 1),
+            number(s["ask"]["p50_ms"]), number(s["ask"]["p95_ms"]),
             f"{s['ask_after_ingest_s'] * 1000:,.0f}",
             memory, f"{ready_s(s):.1f}", f"{ready_s(run['cold']):.1f}", disk,
         ))
@@ -1100,7 +1059,7 @@ def report(summary: Result) -> None:
             ("ask p95 after an idle pause, ms", lambda r: _idle(r, "p95_ms")),
             ("first ask after a write, ms", lambda r: r["serve"]["ask_after_ingest_s"] * 1000),
         ]
-        sizes = " -> ".join(_n(r["serve"]["chunks"]) for r in mine)
+        sizes = " -> ".join(number(r["serve"]["chunks"]) for r in mine)
         table(f"Growth per 10k chunks, {mode} (least squares over all sizes; then between "
               f"successive sizes {sizes})", ("measure", "per 10k chunks", "between sizes"),
               [(label, *growth(mine, fn)) for label, fn in measures])
@@ -1112,7 +1071,7 @@ def report(summary: Result) -> None:
 
 def report_size(run: Result) -> None:
     s, b, cold = run["serve"], run["build"], run["cold"]
-    label = f"{run['mode']} {_n(s['chunks'])} chunks"
+    label = f"{run['mode']} {number(s['chunks'])} chunks"
     print(f"\n### {label}")
     for name, part in (("no lexical cache", cold), ("lexical cache present", s)):
         print(f"start-up, {name}: imports {part['import_s']:.2f} s, then")
@@ -1150,21 +1109,21 @@ def report_size(run: Result) -> None:
           f"after one delete {s['ask_after_delete_s'] * 1000:,.0f} ms")
     mem = s["index_memory_mib"]
     print("memory (serving): RSS after construct "
-          f"{_n(s['rss_after_construct_mib'])} MiB, after first ask "
-          f"{_n(s['rss_after_first_ask_mib'])} MiB, peak {_n(s['peak_rss_mib'])} MiB "
+          f"{number(s['rss_after_construct_mib'])} MiB, after first ask "
+          f"{number(s['rss_after_first_ask_mib'])} MiB, peak {number(s['peak_rss_mib'])} MiB "
           "(peak so far after each phase: " + ", ".join(
-              f"{k} {_n(v)}" for k, v in s["peak_rss_after_mib"].items())
+              f"{k} {number(v)}" for k, v in s["peak_rss_after_mib"].items())
           + "); " + ", ".join(f"{k} ~{v:,.0f} MiB" for k, v in mem.items()))
     if "server_peak_rss_mib" in s:
-        print(f"Chroma server: peak RSS {_n(s['server_peak_rss_mib'])} MiB, RSS at the end "
-              f"{_n(s['server_rss_mib'])} MiB")
-    print(f"no lexical cache: peak RSS {_n(cold['peak_rss_mib'])} MiB")
+        print(f"Chroma server: peak RSS {number(s['server_peak_rss_mib'])} MiB, RSS at the end "
+              f"{number(s['server_rss_mib'])} MiB")
+    print(f"no lexical cache: peak RSS {number(cold['peak_rss_mib'])} MiB")
     ingest_parts = ", ".join(f"{k} {v:.0f} s" for k, v in b["parts_s"].items())
     print(f"ingest: {b['ingest_s']:.0f} s ({ingest_parts}); chunks/s first tenth "
           f"{b['chunks_per_s_first_tenth']:.0f}, last tenth {b['chunks_per_s_last_tenth']:.0f}"
           f"; CPU/wall {b['ingest_cpu_s'] / b['ingest_s']:.2f}; peak RSS "
-          f"{_n(b['peak_rss_mib'])} MiB"
-          + (f" + server {_n(b['server_peak_rss_mib'])} MiB"
+          f"{number(b['peak_rss_mib'])} MiB"
+          + (f" + server {number(b['server_peak_rss_mib'])} MiB"
              if "server_peak_rss_mib" in b else ""))
     disk = run["disk_bytes"]
     print(f"disk: store {disk['total'] / 2**20:,.1f} MiB (SQLite {disk['sqlite'] / 2**20:,.1f}, "
@@ -1192,7 +1151,7 @@ def report_goals(runs: Sequence[Result]) -> None:
         ]
         for goal, value, limit, unit in checks:
             if value is not None:
-                goals.append((f"{run['mode']} {_n(s['chunks'])} chunks: {goal}",
+                goals.append((f"{run['mode']} {number(s['chunks'])} chunks: {goal}",
                                f"{value:,.{0 if unit == 'ms' else 1}f} {unit}",
                                "met" if value < limit else "not met"))
     if goals:
@@ -1263,7 +1222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs.append(measure_size(args, mode, size))
             summary = {
                 "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                "environment": {"cpu_count": os.cpu_count(), "versions": versions()},
+                "environment": {"cpu_count": os.cpu_count(), "versions": versions(("chromadb", "onnxruntime", "bm25s", "tokenizers", "numpy"))},
                 "vectors": vectors,
                 "runs": runs,
                 "wall_s": time.perf_counter() - started,
