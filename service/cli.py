@@ -269,3 +269,44 @@ def evaluate(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from None
     raise typer.Exit(code=code)
+
+
+@app.command("train-reader")
+def train_reader(
+    data: Annotated[list[Path], typer.Option(
+        "--data", help="SQuAD-format training JSON (repeat for several files).")],
+    output: Annotated[Path, typer.Option(
+        help="Where model.onnx, tokenizer.json and the training record go.")] = Path(
+            "service/reader/model"),
+    checkpoint_dir: Annotated[Path, typer.Option(
+        help="Checkpoints (resumed from when present); keep it outside the repository.")] = Path(
+            "../reader-checkpoints"),
+    bench_dir: Annotated[Path, typer.Option(
+        help="Benchmark data whose texts are kept out of training.")] = Path("../shared/bench"),
+    max_examples: Annotated[int, typer.Option(
+        help="Training windows over the whole learning-rate schedule.")] = 60_000,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    learning_rate: Annotated[float, typer.Option()] = 1e-4,
+    time_budget: Annotated[float | None, typer.Option(
+        help="Stop after this many minutes of training (resume later).")] = None,
+    holdout_share: Annotated[float, typer.Option(
+        help="Share of articles (by title) held out for the no-answer margin.")] = 0.03,
+    dev_questions: Annotated[int, typer.Option(help="Held-out questions scored.")] = 1500,
+    quantize: Annotated[bool, typer.Option(help="int8 dynamic quantisation.")] = True,
+    threads: Annotated[int | None, typer.Option(help="CPU threads.")] = None,
+    export_only: Annotated[bool, typer.Option(
+        help="Export and score the last checkpoint without training.")] = False,
+) -> None:
+    """Fine-tune the reader on extractive QA data and export it (needs the train extra)."""
+    from service.reader.train_command import TrainOptions, run
+
+    missing = [str(p) for p in data if not p.is_file()]
+    if missing:
+        typer.echo(f"error: no such data file: {', '.join(missing)}", err=True)
+        raise typer.Exit(code=2)
+    run(TrainOptions(
+        data=data, output=output, checkpoint_dir=checkpoint_dir, bench_dir=bench_dir,
+        max_examples=max_examples, batch_size=batch_size, learning_rate=learning_rate,
+        time_budget_min=time_budget, holdout_share=holdout_share, dev_questions=dev_questions,
+        quantize=quantize, threads=threads, export_only=export_only,
+    ), lambda line: typer.echo(line))

@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     embedding_base_url: str | None = None
     embedding_dimensions: int | None = Field(None, ge=1, le=65536)
 
+    # The offline answerer: ``reader`` (the trained reader, service/reader/) or ``rules`` (the
+    # earlier rule-based answerer, kept for comparison). The reader reads the best
+    # ``reader_passages`` of the retrieved passages (each costs about 28 ms on 2 cores); an
+    # answer needs the span's score to beat the no-answer score by ``reader_null_margin``
+    # (unset: the margin calibrated with the model, service/reader/model/calibration.json).
+    answerer: Literal["reader", "rules"] = "rules"
+    reader_passages: int = Field(4, ge=1, le=50)
+    reader_null_margin: float | None = None
+    reader_threads: int = Field(0, ge=0, le=64)  # 0: let onnxruntime decide
+
     # Retrieval and question limits.
     default_top_k: int = Field(8, ge=1, le=50)
     max_top_k: int = 50

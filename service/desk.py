@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from service.answer import answer_offline
+from service.answer import answer_by_rules, answer_offline
 from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
 from service.chunk import chunk_article
 from service.chunk.chunker import chunk_id
@@ -47,6 +47,7 @@ from service.errors import (
 )
 from service.llm.client import ChatStream, LLMClient
 from service.parse import decode, parse_article
+from service.reader import Reader, shared_reader
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
 from service.retrieve.lexical import lexical_terms
 from service.retrieve.term_cache import TermCache
@@ -91,6 +92,7 @@ class Factdesk:
         self._next_sync = 0.0
         self._seen_token: str | None = None  # the store's change token at the last sync
         self._full_sync_due = 0.0
+        self._reader: Reader | None = None
         self.llm = LLMClient(self.settings)  # builds its OpenAI client only when first asked
         self.retriever = HybridRetriever(
             self.store,
@@ -100,6 +102,13 @@ class Factdesk:
             title_of=lambda doc_id: self._catalog.get(doc_id, ("", ""))[1],
         )
         self.reload()
+
+    @property
+    def reader(self) -> Reader:
+        """The trained reader, loaded at the first offline answer."""
+        if self._reader is None:
+            self._reader = shared_reader(self.settings.reader_threads or None)
+        return self._reader
 
     def reload(self) -> None:
         """Rebuild the in-memory catalog and lexical index from the store."""
@@ -417,7 +426,13 @@ class Factdesk:
         texts: dict[str, str],
         fallback_reason: str | None = None,
     ) -> Answer:
-        answer = answer_offline(question, passages, texts, self.embedder)
+        if self.settings.answerer == "rules":
+            answer = answer_by_rules(question, passages, texts, self.embedder)
+        else:
+            read = list(passages)[: self.settings.reader_passages]
+            answer = answer_offline(question, read, texts, self.reader,
+                                    self.settings.reader_null_margin)
+            answer.passages = list(passages)
         answer.mode = "offline"
         answer.fallback_reason = fallback_reason
         answer.prompt = None

