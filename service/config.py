@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     answerer: Literal["reader", "rules"] = "rules"
     reader_passages: int = Field(4, ge=1, le=50)
     reader_null_margin: float | None = None
+    reader_rank_weight: float = Field(0.0, ge=0.0, le=100.0)
     reader_threads: int = Field(0, ge=0, le=64)  # 0: let onnxruntime decide
 
     # Retrieval and question limits.

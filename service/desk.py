@@ -431,7 +431,8 @@ class Factdesk:
         else:
             read = list(passages)[: self.settings.reader_passages]
             answer = answer_offline(question, read, texts, self.reader,
-                                    self.settings.reader_null_margin)
+                                    self.settings.reader_null_margin,
+                                    self.settings.reader_rank_weight)
             answer.passages = list(passages)
         answer.mode = "offline"
         answer.fallback_reason = fallback_reason

@@ -24,8 +24,12 @@ def answer_offline(
     texts: dict[str, str],
     reader: Reader,
     min_margin: float | None = None,
+    rank_weight: float = 0.0,
 ) -> Answer:
-    """Answer from ``passages`` (chunks of the articles in ``texts``) with the reader."""
+    """Answer from ``passages`` (chunks of the articles in ``texts``, best-ranked first) with
+    the reader. A span is chosen by its margin over its own passage's no-answer score (span
+    scores of different passages are not on one scale; the margin is), less ``rank_weight``
+    for each place its passage stands below the first."""
     if min_margin is None:
         min_margin = reader.null_margin
     reading = reader.read(
@@ -34,9 +38,10 @@ def answer_offline(
          for p in passages],
         texts,
     )
-    best = reading.best
-    if best is None:
+    if not reading.spans:
         return _abstain(passages, 0.0)
+    best = max(reading.spans,
+               key=lambda s: s.score - reading.null_scores[s.passage] - rank_weight * s.passage)
     margin = best.score - reading.null_scores[best.passage]
     confidence = round(1 / (1 + math.exp(-(margin - min_margin))), 3)
     if margin < min_margin:

@@ -79,7 +79,7 @@ def test_a_restart_takes_the_index_from_the_cache(tmp_path: Path) -> None:
     cache.save(LexicalSnapshot.of_terms(terms))
     reopened = Factdesk(settings)
     assert [cid for cid, _ in reopened.lexical.search("zzcachedword", 5)] == [marked]
-    assert reopened.ask(SEED_QUESTION, mode="offline").answer == "600"
+    assert "600" in reopened.ask(SEED_QUESTION, mode="offline").answer
 
     # An entry of a version that is not stored: the cached terms of the current chunks are
     # kept, the stale entry is left out.
@@ -89,7 +89,7 @@ def test_a_restart_takes_the_index_from_the_cache(tmp_path: Path) -> None:
     assert [cid for cid, _ in rebuilt.lexical.search("zzcachedword", 5)] == [marked]
     assert rebuilt.lexical.search("zzstaleword", 5) == []
     assert len(rebuilt.lexical) == len(desk.lexical)
-    assert rebuilt.ask(SEED_QUESTION, mode="offline").answer == "600"
+    assert "600" in rebuilt.ask(SEED_QUESTION, mode="offline").answer
     assert "zzstaleword" not in cache.load().vocabulary  # the rebuild saved the cache again
 
     cache.save(desk.lexical.snapshot())

@@ -127,7 +127,7 @@ def test_seed_question_answers_600_and_its_citation_highlights_the_cited_span(
     from playwright.sync_api import expect
 
     expected = api_answer(server, QUESTION)
-    assert expected["answer"] == "600" and expected["citations"]
+    assert "600" in expected["answer"] and expected["citations"]
     expect(page.get_by_role("row", name=SEED_TITLE)).to_be_visible()
 
     ask_on_page(page, QUESTION)
@@ -180,7 +180,7 @@ def test_an_uploaded_article_is_listed_answered_and_its_citation_scrolled_into_v
     expect(page.get_by_label("Or a file")).to_have_value("")  # the form is reset
 
     expected = api_answer(server, TRAM_QUESTION)
-    assert expected["answer"] == "27,400", expected["answer"]
+    assert "27,400" in expected["answer"], expected["answer"]
     ask_on_page(page, TRAM_QUESTION)
     expect(page.locator("#answer .answer-text")).to_contain_text("27,400")
     cited = next(c for c in expected["citations"] if "27,400" in c["quote"])
