@@ -15,7 +15,10 @@ SEEDS_DIR = REPO / "seeds"
 SEED_ID = "000_60f6bed6cec462ff"
 SEED_TITLE = "600 North Korean Troops Killed in Ukraine, South Korean Lawmaker Says"
 SEED_AUTHOR = "Chris Summers"
-SEED_QUESTION = "How many North Korean soldiers have died?"
+# The article gives two death tolls, the spy agency's 300 of January and 600 of April; the
+# question names the source, as the seed eval's seed-001 does (asked without it, the reader
+# answers with January's figure: eval/README.md).
+SEED_QUESTION = "How many North Korean soldiers have died, according to South Korea's spy agency?"
 UNANSWERABLE_QUESTION = "Who won the 2022 World Cup?"
 
 MARKDOWN_ARTICLE = """---

@@ -53,11 +53,11 @@ passages with it (`service/answer/offline.py`).
 
 ## Training data
 
-Public extractive QA data, training splits only (no SQuAD dev data). Any question whose
-context shares a 12-word run with the benchmark files in `../shared/bench/` (SQuAD 2.0 dev
-sample, RGB, SummEval) was dropped: {record['dropped_benchmark_overlap']} questions
-({record['dropped_duplicates']} duplicate question-context pairs dropped too). Where the files
-came from, and how each was converted, is in `DATA_SOURCES.md`.
+Public extractive QA data; no SQuAD dev data. Any question whose context shares a 12-word run
+with the benchmark files in `../shared/bench/` (SQuAD 2.0 dev sample, RGB, SummEval) was
+dropped: {record['dropped_benchmark_overlap']} questions ({record['dropped_duplicates']}
+duplicate question-context pairs dropped too). Where each file came from, which split it is,
+and how it was converted is in `DATA_SOURCES.md`.
 
 | file | questions read | sha1 |
 |---|---|---|
@@ -68,7 +68,9 @@ Whole articles (by title, a share from each file) were held out:
 from {record['held_out_articles']} articles. Besides each question with its own context,
 training adds unanswerable windows made from answerable questions: the context less the
 sentence holding the answer, and another paragraph of the same article (each with probability
-{config.get('negative_share')}).
+{config.get('negative_share')}); and, with probability {config.get('swap_share')}, the question
+with one name or number it shares with the context swapped for one the context lacks, paired
+with the window that holds the now merely plausible answer.
 
 ## Training
 

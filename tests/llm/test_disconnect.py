@@ -17,6 +17,7 @@ import pytest
 
 from tests.llm.servers import FakeLLMServer
 from tests.reliability.serve import ServeProcess, serve_env
+from tests.samples import SEED_QUESTION
 
 LEAVE_WAIT_S = 30.0  # generous on a loaded machine; a leak would stream for 10 minutes
 # Far longer than the wait: the answer's own time limit must not be what ends the stream.
@@ -44,7 +45,7 @@ def first_delta(lines: Iterator[str]) -> str:
 def test_a_client_leaving_mid_stream_closes_the_llm_request(
         served: ServeProcess, fake_llm: FakeLLMServer) -> None:
     fake_llm.endless()
-    body = {"question": "How many North Korean soldiers have died?", "mode": "llm",
+    body = {"question": SEED_QUESTION, "mode": "llm",
             "stream": True}
     with httpx.stream("POST", f"{served.url}/v1/ask", json=body, timeout=60) as response:
         assert response.status_code == 200
@@ -64,7 +65,6 @@ def test_a_client_leaving_mid_stream_closes_the_llm_request(
     assert fake_llm.hits == 1
     # And the server goes on answering.
     fake_llm.answer_with((500, {}, b""))
-    reply = served.client.post("/v1/ask", json={"question": "How many North Korean soldiers "
-                                                            "have died?", "mode": "offline"})
+    reply = served.client.post("/v1/ask", json={"question": SEED_QUESTION, "mode": "offline"})
     assert reply.status_code == 200
     assert "600" in reply.json()["answer"]
