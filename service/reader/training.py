@@ -210,9 +210,13 @@ def train(config: TrainConfig, features: Sequence[Feature], log: Log) -> TrainSt
                     "config": {k: str(v) for k, v in asdict(config).items()}}, tmp)
         tmp.replace(checkpoint)
 
+    batches: list[list[int]] = []
+    batches_epoch = -1
     while state.step < total_steps:
         epoch, offset = divmod(state.step, epoch_len)
-        batch = _batches(features, config.batch_size, config.seed, epoch)[offset]
+        if epoch != batches_epoch:  # the epoch's order, made once (it depends on the epoch only)
+            batches, batches_epoch = _batches(features, config.batch_size, config.seed, epoch), epoch
+        batch = batches[offset]
         chosen = [features[i] for i in batch]
         width = max(len(f.ids) for f in chosen)
         ids = torch.zeros((len(chosen), width), dtype=torch.long)
