@@ -429,11 +429,10 @@ class Factdesk:
         if self.settings.answerer == "rules":
             answer = answer_by_rules(question, passages, texts, self.embedder)
         else:
-            read = list(passages)[: self.settings.reader_passages]
-            answer = answer_offline(question, read, texts, self.reader,
+            answer = answer_offline(question, passages, texts, self.reader,
                                     self.settings.reader_null_margin,
-                                    self.settings.reader_rank_weight)
-            answer.passages = list(passages)
+                                    self.settings.reader_rank_weight,
+                                    self.settings.reader_passages)
         answer.mode = "offline"
         answer.fallback_reason = fallback_reason
         answer.prompt = None

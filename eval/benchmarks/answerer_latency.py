@@ -63,18 +63,9 @@ def measure(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     settings = Settings(data_dir=store, chunk_tokens=scale.CHUNK_TOKENS,
                         chunk_overlap_tokens=scale.OVERLAP_TOKENS)
     desk = Factdesk(settings)
-    inside: list[float] = []
+    watch = scale.Stopwatch()
     for name in ("answer_offline", "answer_by_rules"):
-        original = getattr(desk_module, name)
-
-        def timed(*a: Any, _original: Any = original, **k: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return _original(*a, **k)
-            finally:
-                inside.append(time.perf_counter() - start)
-
-        setattr(desk_module, name, timed)
+        watch.patch(desk_module, name, "answerer")
 
     pool = scale.questions(args.bench_dir, args.questions + 1)
     for answerer in ANSWERERS:  # warm-up: model sessions load, caches fill
@@ -85,11 +76,11 @@ def measure(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     for i, question in enumerate(pool[1:]):
         for answerer in ANSWERERS if i % 2 == 0 else ANSWERERS[::-1]:
             desk.settings.answerer = answerer
-            inside.clear()
+            watch.take()
             start = time.perf_counter()
             answer = desk.ask(question, scale.TOP_K, mode=AnswerMode.OFFLINE)
             figures[answerer]["ask"].append(time.perf_counter() - start)
-            figures[answerer]["answerer"].append(sum(inside))
+            figures[answerer]["answerer"].append(watch.take().get("answerer", 0.0))
             figures[answerer]["abstained"].append(float(answer.abstained))
         if (i + 1) % 20 == 0:
             log(f"  {i + 1}/{len(pool) - 1} questions")

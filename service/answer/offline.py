@@ -25,17 +25,19 @@ def answer_offline(
     reader: Reader,
     min_margin: float | None = None,
     rank_weight: float = 0.0,
+    read: int | None = None,
 ) -> Answer:
     """Answer from ``passages`` (chunks of the articles in ``texts``, best-ranked first) with
-    the reader. A span is chosen by its margin over its own passage's no-answer score (span
-    scores of different passages are not on one scale; the margin is), less ``rank_weight``
-    for each place its passage stands below the first."""
+    the reader, which reads the first ``read`` of them (all when None); the answer lists them
+    all. A span is chosen by its margin over its own passage's no-answer score (span scores of
+    different passages are not on one scale; the margin is), less ``rank_weight`` for each
+    place its passage stands below the first."""
     if min_margin is None:
         min_margin = reader.null_margin
     reading = reader.read(
         question,
         [ReaderPassage(p.chunk.document_id, p.chunk.start, p.chunk.end, p.chunk.text)
-         for p in passages],
+         for p in passages[:read]],
         texts,
     )
     if not reading.spans:
