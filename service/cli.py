@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -72,10 +77,34 @@ def serve(
     # factdesk's own line per request (service/api/middleware.py).
     if workers > 1:
         del desk
-        uvicorn.run("service.cli:worker_app", factory=True, workers=workers, host=host,
-                    port=port, log_config=None, access_log=False)
+        if settings.rate_limit_per_minute and not settings.redis_url:
+            logging.getLogger("factdesk").warning(
+                "FACTDESK_REDIS_URL is not set: each of the %d workers counts the rate limit "
+                "on its own, so a caller gets up to %d times FACTDESK_RATE_LIMIT_PER_MINUTE",
+                workers, workers)
+        with _shared_metrics_dir():
+            uvicorn.run("service.cli:worker_app", factory=True, workers=workers, host=host,
+                        port=port, log_config=None, access_log=False)
         return
     uvicorn.run(create_app(desk), host=host, port=port, log_config=None, access_log=False)
+
+
+@contextmanager
+def _shared_metrics_dir() -> Iterator[None]:
+    """PROMETHEUS_MULTIPROC_DIR for the workers (they inherit the environment): a new folder,
+    or the one given, emptied of an earlier run's files (prometheus_client's multiprocess
+    mode), so that /metrics on any worker counts them all."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="factdesk-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def worker_app() -> FastAPI:
@@ -130,20 +159,34 @@ def doctor(
 
 
 @app.command()
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")]) -> None:
-    """Ingest .txt, .md and .html files (a file's name, without suffix, is its id)."""
-    desk = _desk()
-    files = [f for p in paths for f in (sorted(p.rglob("*")) if p.is_dir() else [p]) if f.is_file()]
-    failed = 0
-    for path in files:
-        try:
-            result = desk.ingest_path(path)
-        except FactdeskError as error:
-            failed += 1
-            typer.echo(f"{path}: {error.message}", err=True)
-            continue
-        typer.echo(f"{result.status.value:9} {result.id}  {result.chunks} chunks  {result.title}")
-    desk.close()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
+    batch: Annotated[int, typer.Option(min=1, max=10000,
+                                       help="Articles per batch (one batch ingest each).")] = 32,
+    url: Annotated[str | None, typer.Option(
+        help="Send the articles to a running server (http://host:port) instead of the local "
+        "store.")] = None,
+    api_key: Annotated[str | None, typer.Option(
+        envvar="FACTDESK_API_KEY", help="A write key, for --url when the server has keys.")] = None,
+) -> None:
+    """Ingest .txt, .md and .html files (a file's name, without suffix, is its id), a batch at
+    a time, with a progress bar (articles/s, chunks/s, time left) on a terminal."""
+    from service.ingest_files import BatchSender, find_files, ingest_files
+
+    files = find_files(paths)
+    if not files:
+        typer.echo("error: no files found in " + " ".join(map(str, paths)), err=True)
+        raise typer.Exit(code=2)
+    desk = None if url else _desk()
+    sender = BatchSender(desk=desk, url=url, api_key=api_key)
+    try:
+        failed = ingest_files(files, sender, batch)
+    except FactdeskError as error:
+        _fail(error)
+        return
+    finally:
+        if desk is not None:
+            desk.close()
     if failed:
         raise typer.Exit(code=1)
 

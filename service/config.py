@@ -24,9 +24,10 @@ class Settings(BaseSettings):
     # When set, Chroma's server (``chroma run``) is used instead of the embedded store.
     chroma_url: str | None = None
     collection_prefix: str = "factdesk"
-    # Seconds between syncs of this process's catalog and lexical index with the store (what
-    # other processes wrote), checked before each read; 0: before every read.
-    sync_interval: float = Field(2.0, ge=0, le=3600)
+    # With Chroma's server, each question and summary first applies what other processes wrote
+    # (service/sync.py); every this many seconds a background thread also re-reads every
+    # article record, in case a writer died between its commit and its change record.
+    full_sync_interval: float = Field(60.0, gt=0, le=86400)
     seeds_dir: Path = Path(__file__).resolve().parent.parent / "seeds"
 
     # Chunking, in tokens of the embedding model.
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     max_summary_sentences: int = Field(20, ge=1, le=200)
     max_summary_words: int = Field(1000, ge=10, le=10000)
     max_document_ids: int = Field(100, ge=1)  # document_ids in one question
+    max_batch_documents: int = Field(100, ge=1, le=10000)  # articles in one batch ingest
 
     # HTTP limits and access. Keys: comma-separated ``key:scope`` entries, scope ``read`` or
     # ``write`` (a write key may also read; ``all`` and ``read+write`` mean write). Unset: the
@@ -77,10 +79,19 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = None
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # any request body
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # the file of an upload
-    # Token bucket per API key (per client address when no keys are set), in this process
-    # only: each worker counts separately. 0 turns the limit off.
-    rate_limit_per_minute: float = Field(0.0, ge=0)
-    rate_limit_burst: int = Field(30, ge=1)  # requests allowed at once before the rate applies
+    # Requests per API key (per client address when no keys are set) in any 60 seconds; 0
+    # turns the limit off (service/api/rate_limit.py). The counts live in this process, or with
+    # ``redis_url`` (``redis://host:port/db``) in Redis, shared by every worker. With Redis
+    # unreachable, ``open`` serves unlimited and ``closed`` refuses with 503.
+    rate_limit_per_minute: int = Field(0, ge=0)
+    redis_url: str | None = None
+    rate_limit_fail: Literal["open", "closed"] = "open"
+
+    # Cross-origin requests from browsers (CORS): the origins allowed (comma-separated, or
+    # ``*``), off when unset; the methods and request headers they may use.
+    cors_origins: str | None = None
+    cors_methods: str = "GET,POST,PUT,DELETE"
+    cors_headers: str = "Authorization,Content-Type,X-API-Key,X-Request-ID"
 
     # Logs: one JSON object per line, or plain text for people.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -139,6 +150,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"FACTDESK_API_KEYS entry {n} repeats a key with another scope")
             entries[key] = scope
         return list(entries.items())
+
+    def cors_list(self, field: Literal["origins", "methods", "headers"]) -> list[str]:
+        """A CORS setting as a list (empty when unset)."""
+        value = getattr(self, f"cors_{field}") or ""
+        return [item.strip() for item in value.split(",") if item.strip()]
 
     def llm_missing(self) -> list[str]:
         """The settings still needed before the LLM can be used (empty when configured)."""

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,7 +13,6 @@ import numpy as np
 
 from service.answer import answer_by_rules, answer_offline
 from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
-from service.chunk import chunk_article
 from service.chunk.chunker import chunk_id
 from service.config import Settings, get_settings
 from service.domain import (
@@ -31,7 +26,6 @@ from service.domain import (
     Chunk,
     CitationFound,
     IngestResult,
-    IngestStatus,
     Passage,
     PromptRef,
     Summary,
@@ -45,8 +39,8 @@ from service.errors import (
     NoSupportedSentence,
     StoreEmpty,
 )
+from service.ingest import ArticleIn, Ingester, Outcome, check_document_id
 from service.llm.client import ChatStream, LLMClient
-from service.parse import decode, parse_article
 from service.reader import Reader, shared_reader
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
 from service.retrieve.lexical import lexical_terms
@@ -60,13 +54,12 @@ from service.summarize.llm import (
     open_summary_stream,
     verify_summary,
 )
+from service.sync import StoreView
 from service.verify.citations import verify_citation
 
 Reply = TypeVar("Reply", Answer, Summary)
 
-DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 SEED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
-FULL_SYNC_EVERY = 60.0  # seconds: a sync reads every record at least this often
 READ_BATCH = 2000  # chunk ids per Chroma read when rebuilding the lexical index
 
 
@@ -79,29 +72,28 @@ class Factdesk:
                                  self.settings.collection_prefix)
         self.lexical = LexicalIndex()
         self._term_cache = TermCache(self.settings.data_dir)
-        self._catalog: dict[str, tuple[str, str]] = {}  # id -> (version, title)
-        self._write_lock = threading.Lock()
         # Other processes may write to the same store (Chroma's server): ``sync`` applies what
-        # they wrote. Lock order: write, then sync, then state (the catalog and lexical index
-        # change together under it). ``_touched`` marks this process's own writes by a
-        # generation count, so a sync whose store snapshot predates one never reverts it.
-        self._sync_lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._generation = 0
-        self._touched: dict[str, int] = {}
-        self._next_sync = 0.0
-        self._seen_token: str | None = None  # the store's change token at the last sync
-        self._full_sync_due = 0.0
+        # they wrote (service/sync.py). Lock order: write, then the view's lock.
+        self.view = StoreView(self.store, self.lexical)
+        self._write_lock = threading.Lock()
+        self.ingester = Ingester(self.settings, self.embedder, self.store, self.view,
+                                 self._write_lock)
         self._reader: Reader | None = None
         self.llm = LLMClient(self.settings)  # builds its OpenAI client only when first asked
         self.retriever = HybridRetriever(
             self.store,
             self.lexical,
             embed_query=lambda text: self.embedder.embed_cached([text])[0],
-            current_version=lambda doc_id: self._catalog.get(doc_id, (None, ""))[0],
-            title_of=lambda doc_id: self._catalog.get(doc_id, ("", ""))[1],
+            current_version=lambda doc_id: self.view.catalog.get(doc_id, (None, ""))[0],
+            title_of=lambda doc_id: self.view.catalog.get(doc_id, ("", ""))[1],
         )
         self.reload()
+        if self.settings.chroma_url:
+            self.view.start_background(self.settings.full_sync_interval)
+
+    @property
+    def _catalog(self) -> dict[str, tuple[str, str]]:
+        return self.view.catalog
 
     @property
     def reader(self) -> Reader:
@@ -116,32 +108,29 @@ class Factdesk:
             self._reload()
 
     def _reload(self) -> None:
-        with self._sync_lock:
-            started = time.monotonic()
-            articles = self.store.list_articles()
-            catalog = {a.id: (version, a.title) for a, version in articles}
-            current = [chunk_id(a.id, version, i)
-                       for a, version in articles for i in range(a.chunk_count)]
-            cached = self._term_cache.load()
-            whole = bool(cached.ids) and set(cached.ids) == set(current)
-            terms: dict[str, list[str]] = {}
-            if not whole:  # keep the cached terms of current chunks; read the others
-                known = cached.terms
-                terms = {cid: known[cid] for cid in current if cid in known}
-            missing = [] if whole else [cid for cid in current if cid not in terms]
-            for first in range(0, len(missing), READ_BATCH):
-                for stored in self.store.get_chunks(missing[first:first + READ_BATCH]):
-                    terms[stored.chunk.id] = lexical_terms(stored.chunk.text)
-            with self._state_lock:
-                self._catalog = catalog
-                if whole:  # the store is as the cache saw it: the index is ready
-                    self.lexical.restore(cached)
-                else:
-                    self.lexical.replace_terms(terms)
-                self._touched.clear()
-            self._next_sync = started + self.settings.sync_interval
-            if not whole and current:
-                self.close()  # builds the model now, rather than at the first question
+        since = time.time()
+        articles = self.store.list_articles()
+        catalog = {a.id: (version, a.title) for a, version in articles}
+        current = [chunk_id(a.id, version, i)
+                   for a, version in articles for i in range(a.chunk_count)]
+        cached = self._term_cache.load()
+        whole = bool(cached.ids) and set(cached.ids) == set(current)
+        terms: dict[str, list[str]] = {}
+        if not whole:  # keep the cached terms of current chunks; read the others
+            known = cached.terms
+            terms = {cid: known[cid] for cid in current if cid in known}
+        missing = [] if whole else [cid for cid in current if cid not in terms]
+        for first in range(0, len(missing), READ_BATCH):
+            for stored in self.store.get_chunks(missing[first:first + READ_BATCH]):
+                terms[stored.chunk.id] = lexical_terms(stored.chunk.text)
+        with self.view.lock:
+            self.view.reset(catalog, since)
+            if whole:  # the store is as the cache saw it: the index is ready
+                self.lexical.restore(cached)
+            else:
+                self.lexical.replace_terms(terms)
+        if not whole and current:
+            self.close()  # builds the model now, rather than at the first question
 
     def close(self) -> None:
         """Keep the lexical index, built, for the next start (service/retrieve/term_cache.py)."""
@@ -151,68 +140,18 @@ class Factdesk:
         """Catch up with what other processes wrote to the store: new and changed documents
         enter the catalog and lexical index, deleted ones leave them.
 
-        With Chroma's server, runs at most every ``sync_interval`` seconds (every call when it
-        is 0, or with ``force``), before each read that uses the catalog (ask, summarize); a caller that
-        finds a sync running waits for it. So a read that starts ``sync_interval`` seconds
-        after another process's write returned sees that write. One metadata read of the
-        documents collection, plus the chunks of what changed.
+        With Chroma's server, runs before each read that uses the catalog (ask, summarize):
+        one read of the change records since the last sync, then only the changed articles'
+        records and chunks (service/sync.py). So a read that starts after another process's
+        write was acknowledged sees it. ``force`` reads every article record instead, as the
+        background re-check does every ``full_sync_interval`` seconds.
         """
-        if not force and (self.settings.chroma_url is None
-                          or time.monotonic() < self._next_sync):
+        if force:
+            self.view.recheck()
+        elif self.settings.chroma_url is not None:
             # The embedded store is this process's alone (Chroma's PersistentClient is not
-            # safe for several), so nobody else writes to it: nothing to catch up with. At
-            # 100k chunks the check itself costs about a second.
-            return
-        with self._sync_lock:
-            started = time.monotonic()
-            if not force and started < self._next_sync:
-                return  # another thread synced while this one waited
-            # Every write changes the store's token after it commits (ChromaStore.mark_changed):
-            # the same token as at the last sync means nothing to read. Read before the records,
-            # so a write landing in between is seen now or changes the token for the next sync.
-            # A full read still happens every FULL_SYNC_EVERY seconds, in case a writer died
-            # between its commit and its token.
-            token = self.store.change_token()
-            if (not force and token is not None and token == self._seen_token
-                    and started < self._full_sync_due):
-                self._next_sync = started + self.settings.sync_interval
-                return
-            with self._state_lock:
-                generation = self._generation
-                catalog = dict(self._catalog)
-            stored = {a.id: (version, a.title, a.chunk_count)
-                      for a, version in self.store.list_articles()}
-            changed = {doc_id: row for doc_id, row in stored.items()
-                       if catalog.get(doc_id, (None,))[0] != row[0]}
-            gone = {doc_id for doc_id in catalog if doc_id not in stored}
-            chunks = self.store.get_chunks([chunk_id(doc_id, version, i)
-                                            for doc_id, (version, _, count) in changed.items()
-                                            for i in range(count)])
-            with self._state_lock:
-                # Written here since the snapshot began: the catalog is newer than the store
-                # snapshot for these; the next sync, due at once, looks again.
-                recent = {doc_id for doc_id, g in self._touched.items() if g > generation}
-                apply = (changed.keys() | gone) - recent
-                if apply:
-                    for doc_id in apply:
-                        self.lexical.remove_document(doc_id)
-                    self.lexical.add((s.chunk.id, s.chunk.text) for s in chunks
-                                     if s.chunk.document_id in apply)
-                    for doc_id in apply:
-                        if doc_id in gone:
-                            self._catalog.pop(doc_id, None)
-                        else:
-                            self._catalog[doc_id] = stored[doc_id][:2]
-                self._touched = {d: g for d, g in self._touched.items() if g > generation}
-            missed = (changed.keys() | gone) & recent
-            self._next_sync = 0.0 if missed else started + self.settings.sync_interval
-            self._seen_token = None if missed else token
-            self._full_sync_due = started + FULL_SYNC_EVERY
-
-    def _wrote(self, document_id: str) -> None:
-        """Mark a write of this process (called under the state lock)."""
-        self._generation += 1
-        self._touched[document_id] = self._generation
+            # safe for several), so nobody else writes to it: nothing to catch up with.
+            self.view.follow()
 
     def doctor(self, repair: bool = False) -> DoctorReport:
         """Check that the store is consistent and that this desk's catalog and lexical index
@@ -223,7 +162,7 @@ class Factdesk:
         with self._write_lock:
             self.sync(force=True)  # what other processes wrote is not this desk's fault
             check = self.store.check()
-            with self._state_lock:
+            with self.view.lock:
                 catalog = dict(self._catalog)
             report = DoctorReport.of(check, catalog, self.lexical.chunk_ids())
             if repair:
@@ -246,57 +185,15 @@ class Factdesk:
         source: str | None = None,
         author: str | None = None,
     ) -> IngestResult:
-        if document_id is not None:
-            check_document_id(document_id)
-        # Uploads arrive as bytes; the limit is on the decoded text either way.
-        content = decode(raw)
-        length = len(content)
-        if length > self.settings.max_document_chars:
-            raise InvalidInput(
-                f"text is {length} characters; the limit is {self.settings.max_document_chars}"
-            )
-        parsed = parse_article(
-            content, fmt, filename=filename, title=title, url=url, published=published,
-            source=source, author=author,
-        )
-        described = {
-            "text": parsed.text, "title": parsed.title, "author": parsed.author,
-            "published": parsed.published, "url": parsed.url, "source": parsed.source,
-        }
-        content_hash = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
-        doc_id = document_id or _derived_id(parsed.url, parsed.text)
-        version = content_hash[:16]
+        return self.ingester.ingest(ArticleIn(raw, fmt, document_id, filename, title, url,
+                                              published, source, author))
 
-        with self._write_lock:
-            existing = self.store.get_article(doc_id)
-            if existing and existing[0].content_hash == content_hash:
-                return IngestResult(doc_id, existing[0].title, existing[0].chunk_count,
-                                    IngestStatus.UNCHANGED)
-            chunks = chunk_article(
-                doc_id, parsed.text, version=version,
-                count_tokens=self.embedder.count_tokens,
-                chunk_tokens=self.settings.chunk_tokens,
-                overlap_tokens=self.settings.chunk_overlap_tokens,
-            )
-            vectors = self.embedder.embed([c.text for c in chunks])
-            article = Article(
-                id=doc_id, text=parsed.text, title=parsed.title, content_hash=content_hash,
-                chunk_count=len(chunks), format=parsed.format,
-                author=parsed.author, published=parsed.published, url=parsed.url,
-                source=parsed.source, ingested_at=datetime.now(UTC).isoformat(),
-            )
-            self.store.put_article(article, version, chunks, vectors)
-            with self._state_lock:
-                self.lexical.remove_document(doc_id)
-                self.lexical.add((c.id, c.text) for c in chunks)
-                self._catalog[doc_id] = (version, article.title)
-                self._wrote(doc_id)
-        status = IngestStatus.UPDATED if existing else IngestStatus.CREATED
-        return IngestResult(doc_id, article.title, len(chunks), status)
+    def ingest_many(self, items: Sequence[ArticleIn]) -> list[Outcome]:
+        """Several articles in a few Chroma calls: each one's result or error (service/ingest.py)."""
+        return self.ingester.ingest_many(items)
 
     def ingest_path(self, path: Path) -> IngestResult:
-        return self.ingest(path.read_bytes(), None, document_id=_id_from_filename(path),
-                           filename=path.name)
+        return self.ingester.ingest(ArticleIn.from_path(path))
 
     def ingest_seeds(self) -> list[IngestResult]:
         seeds = sorted(p for p in self.settings.seeds_dir.glob("*") if p.suffix in SEED_SUFFIXES)
@@ -315,10 +212,8 @@ class Factdesk:
         with self._write_lock:
             self.get(document_id)
             self.store.delete_article(document_id)
-            with self._state_lock:
-                self.lexical.remove_document(document_id)
-                self._catalog.pop(document_id, None)
-                self._wrote(document_id)
+            with self.view.lock:
+                self.view.removed(document_id)
 
     def is_empty(self) -> bool:
         return not self._catalog
@@ -643,14 +538,6 @@ class DoctorReport:
         )
 
 
-def check_document_id(document_id: str) -> None:
-    if not DOCUMENT_ID.match(document_id):
-        raise InvalidInput(
-            "id must be 1-128 characters of letters, digits, '_', '.' or '-', "
-            f"starting with a letter or digit; got {document_id!r}"
-        )
-
-
 def _verified_events(
     stream: ChatStream,
     verify: Callable[[str], Reply],
@@ -705,16 +592,6 @@ def _answer_mode(mode: AnswerMode | str) -> AnswerMode:
         return AnswerMode(mode)
     except ValueError:
         raise InvalidInput(f"mode must be offline, llm or auto; got {mode!r}") from None
-
-
-def _derived_id(url: str | None, text: str) -> str:
-    basis = url if url else text
-    return "doc-" + hashlib.sha256(basis.encode()).hexdigest()[:16]
-
-
-def _id_from_filename(path: Path) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_.\-]+", "-", path.stem).strip("-.") or "document"
-    return stem[:128]
 
 
 __all__ = ["DoctorReport", "Factdesk", "check_document_id"]

@@ -11,7 +11,7 @@ from service import __version__
 from service.api.errors import install_error_handlers
 from service.api.middleware import install_middleware
 from service.api.routes import ask, documents, metrics, page, summarize
-from service.api.schemas import ErrorOut, Health
+from service.api.schemas import ErrorOut, Health, RateLimitHealth
 from service.config import Settings
 from service.desk import Factdesk
 from service.observability.metrics import Metrics
@@ -54,6 +54,14 @@ def create_app(desk: Factdesk | None = None, settings: Settings | None = None) -
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:
         documents, chunks = app.state.desk.counts()
-        return Health(status="ok", documents=documents, chunks=chunks)
+        limiter = app.state.rate_limiter
+        if not limiter.enabled:
+            return Health(status="ok", documents=documents, chunks=chunks)
+        limiter.probe()
+        limit = RateLimitHealth(store=limiter.store, reachable=limiter.reachable,
+                                fail="open" if limiter.fail_open else "closed",
+                                error=limiter.last_error)
+        return Health(status="ok" if limiter.reachable else "degraded", documents=documents,
+                      chunks=chunks, rate_limit=limit)
 
     return app

@@ -1,5 +1,7 @@
 """What every HTTP request passes through before a route, outermost first:
 
+0. ``CORSMiddleware`` (Starlette's), when FACTDESK_CORS_ORIGINS is set: preflights are answered
+   here, without a key.
 1. ``RequestContext``: the request id (``X-Request-ID``, taken from the caller when sane),
    the app's metrics bound for the request, one access log line and the request metrics at the
    end, and headers that keep browsers from treating an answer as a page.
@@ -8,7 +10,7 @@
    so that a missing or false ``Content-Length`` does not get a larger body through.
 
 They are plain ASGI middleware: they see a streamed answer through to its end, and they answer
-401, 403, 413 and 429 before a route reads the body.
+401, 403, 413, 429 and 503 (rate limit store down, failing closed) before a route reads the body.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from typing import Any
 import fastapi.routing
 from fastapi import FastAPI, HTTPException
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.auth import KeyRing, document_security, is_api_path, presented_key, required_scope
 from service.api.errors import error_response
-from service.api.rate_limit import RateLimiter
+from service.api.rate_limit import LimitStoreDown, RateLimiter
 from service.config import Settings
 from service.observability import metrics
 from service.observability.logs import REQUEST_ID_HEADER, bind_request_id, request_id_from
@@ -46,10 +49,17 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes,
         path_limits={UPLOAD_PATH: settings.max_upload_bytes + UPLOAD_FORM_ALLOWANCE})
-    app.add_middleware(
-        AccessGuard, keys=KeyRing(settings.api_key_entries()),
-        limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst))
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url,
+                          settings.rate_limit_fail, f"factdesk:{settings.collection_prefix}")
+    app.state.rate_limiter = limiter
+    app.add_middleware(AccessGuard, keys=KeyRing(settings.api_key_entries()), limiter=limiter)
     app.add_middleware(RequestContext, fastapi_app=app)
+    origins = settings.cors_list("origins")
+    if origins:  # outermost: a preflight is answered before the key check, and errors get CORS
+        app.add_middleware(CORSMiddleware, allow_origins=origins,
+                           allow_methods=settings.cors_list("methods"),
+                           allow_headers=settings.cors_list("headers"),
+                           expose_headers=[REQUEST_ID_HEADER, "Retry-After"], max_age=600)
     document_security(app)
 
 
@@ -201,7 +211,16 @@ class AccessGuard:
                                  f"'{key.scope.value}'")
                 return
         if is_api_path(path):
-            wait = self.limiter.take(caller)
+            try:
+                wait = self.limiter.take(caller)
+            except LimitStoreDown:
+                metrics.count_rate_limit_failure()
+                await send_error(scope, receive, send, 503, "rate_limit_unavailable",
+                                 "the rate limit store cannot be reached; retry shortly",
+                                 {"Retry-After": "5"})
+                return
+            if self.limiter.last_error is not None:
+                metrics.count_rate_limit_failure()
             if wait:
                 await send_error(scope, receive, send, 429, "rate_limited",
                                  f"too many requests; retry in {wait} s",

@@ -45,6 +45,36 @@ class IngestOut(BaseModel):
                    status=result.status.value)
 
 
+class DocumentBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentIn] = Field(
+        ..., description="The articles, at most FACTDESK_MAX_BATCH_DOCUMENTS (100 by default), "
+        "each with a distinct id.")
+
+
+class BatchItemError(BaseModel):
+    code: str
+    message: str
+
+
+class BatchItemOut(BaseModel):
+    index: int = Field(..., description="The article's place in the request, from 0.")
+    id: str | None = None  # absent when the article was refused before it had one
+    status: Literal["created", "unchanged", "updated", "error"]
+    title: str | None = None
+    chunks: int | None = None
+    error: BatchItemError | None = None  # when status is error
+
+
+class DocumentBatchOut(BaseModel):
+    results: list[BatchItemOut]
+    created: int
+    updated: int
+    unchanged: int
+    errors: int
+
+
 class DocumentSummary(BaseModel):
     id: str
     title: str
@@ -233,7 +263,16 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
+class RateLimitHealth(BaseModel):
+    store: Literal["memory", "redis"]
+    reachable: bool
+    fail: Literal["open", "closed"]  # what requests get while the store is unreachable
+    error: str | None = None  # the store's last failure, while it lasts
+
+
 class Health(BaseModel):
-    status: Literal["ok"]
+    # ``degraded``: the service answers, but the rate limit store is unreachable.
+    status: Literal["ok", "degraded"]
     documents: int
     chunks: int
+    rate_limit: RateLimitHealth | None = None  # when a rate limit is set

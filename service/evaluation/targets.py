@@ -117,12 +117,12 @@ class HttpTarget:
         self._texts: dict[str, str] = {}
 
     def ingest_file(self, path: Path) -> str:
-        from service.desk import _id_from_filename  # the id `factdesk ingest` would give it
+        from service.ingest import id_from_filename  # the id `factdesk ingest` would give it
         from service.parse import detect_format
 
         raw = path.read_bytes()
         fmt = detect_format(raw, path.name).value
-        return self._ingest({"text": raw.decode("utf-8"), "id": _id_from_filename(path),
+        return self._ingest({"text": raw.decode("utf-8"), "id": id_from_filename(path),
                              "format": fmt})
 
     def ingest_text(self, text: str, document_id: str) -> str:

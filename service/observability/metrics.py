@@ -6,16 +6,23 @@ the app's ``Metrics`` to the request's context (``bind``); the ``count_*`` funct
 to whichever is bound, and do nothing outside a request (the CLI, seeding at start-up). The
 LLM client counts through them too: it is shared by desks and apps, and cannot know which app
 a call serves.
+
+Under ``factdesk serve --workers N`` each worker process writes its counts to files in
+PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode, chosen when the variable is set
+before the library is imported), and ``/metrics`` on any worker reads them all: the whole
+service's counts, whichever worker answers.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from service.domain import Answer, IngestResult, IngestStatus
 
@@ -43,10 +50,17 @@ class Metrics:
         self.ingested_chunks = Counter(
             "factdesk_ingested_chunks", "Chunks written by created or updated articles.",
             registry=registry)
+        # Workers read one store: the most recent reading of any of them is the service's.
         self.documents = Gauge(
-            "factdesk_documents", "Articles in the store.", registry=registry)
+            "factdesk_documents", "Articles in the store.", registry=registry,
+            multiprocess_mode="mostrecent")
         self.chunks = Gauge(
-            "factdesk_chunks", "Chunks of the current article versions.", registry=registry)
+            "factdesk_chunks", "Chunks of the current article versions.", registry=registry,
+            multiprocess_mode="mostrecent")
+        self.rate_limit_failures = Counter(
+            "factdesk_rate_limit_store_failures", "Requests whose rate limit check could not "
+            "reach the shared store (Redis): let through or refused, as FACTDESK_RATE_LIMIT_FAIL "
+            "says.", registry=registry)
         self.answers = Counter(
             "factdesk_answers", "Answers given, by who wrote them and why an LLM answer fell "
             "back to the offline one ('none': it did not).", ["mode", "fallback_reason"],
@@ -77,6 +91,10 @@ class Metrics:
         """The Prometheus text format, with the store's current counts."""
         self.documents.set(documents)
         self.chunks.set(chunks)
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every worker's counts
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry)
         return generate_latest(self.registry)
 
 
@@ -99,6 +117,12 @@ def count_request(method: str, route: str, status: int, seconds: float) -> None:
         labels = (method, route, str(status))
         metrics.http_requests.labels(*labels).inc()
         metrics.http_duration.labels(*labels).observe(seconds)
+
+
+def count_rate_limit_failure() -> None:
+    metrics = _bound.get()
+    if metrics is not None:
+        metrics.rate_limit_failures.inc()
 
 
 def count_ingest(result: IngestResult) -> None:

@@ -1,3 +1,3 @@
-from service.store.chroma_store import ChromaStore, StoreCheck, StoredChunk
+from service.store.chroma_store import Change, ChromaStore, StoreCheck, StoredChunk
 
-__all__ = ["ChromaStore", "StoreCheck", "StoredChunk"]
+__all__ = ["Change", "ChromaStore", "StoreCheck", "StoredChunk"]

@@ -11,6 +11,11 @@ deleted. A reader trusts only chunks whose version matches their article's recor
 at any step leaves each article either as it was or whole; ``check`` finds what an interrupted
 write left behind and ``repair`` removes it.
 
+Several processes may write to one Chroma server. Each committed write also adds a record to
+``<prefix>_changes`` (the article's id and new version, or none for a delete, and the time):
+another process learns what changed by reading the records newer than the last it saw
+(``changes_since``), without reading every article record.
+
 Several processes may write to one Chroma server. A write deletes only chunks it knows to be
 dead (the version its article record replaced, or its own chunks after a failure that left the
 record naming another version), never "every version but mine": those could be another
@@ -21,6 +26,7 @@ readers ignore and ``repair`` removes.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -38,6 +44,21 @@ from service.domain import Article, Chunk
 from service.errors import EmbeddingModelMismatch
 
 PAGE_SIZE = 1000
+# Change records older than this are removed by the writes that follow: a process that fell
+# further behind reads every article record instead (``Factdesk.sync(force=True)``).
+CHANGE_RETENTION_S = 600.0
+PRUNE_EVERY = 50  # writes of this process between prunes of old change records
+CHANGED_KEY = "factdesk:changed"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed write: ``version`` is the article's new version, None for a delete."""
+
+    id: str
+    document_id: str
+    version: str | None
+    at: float  # the writer's clock (seconds since the epoch) just before the record was added
 
 
 @dataclass(frozen=True)
@@ -67,9 +88,6 @@ class StoreCheck:
         return len(self.stale_chunks) + len(self.orphan_chunks) + len(self.incomplete_articles)
 
 
-CHANGED_KEY = "factdesk:changed"
-
-
 def make_client(data_dir: str, chroma_url: str | None) -> ClientAPI:
     if chroma_url:
         parsed = urlparse(chroma_url)
@@ -88,6 +106,10 @@ class ChromaStore:
         self.model = _model_signature(embedding_function)
         self.documents = self._open(f"{prefix}_documents")
         self.chunks = self._open(f"{prefix}_chunks")
+        # Records only (a one-number vector each, since Chroma stores none without one).
+        self.changes = client.get_or_create_collection(f"{prefix}_changes",
+                                                       embedding_function=None)
+        self._writes = 0
 
     def _open(self, name: str) -> Collection:
         try:
@@ -137,6 +159,16 @@ class ChromaStore:
         got = self.documents.get(ids=list(document_ids), include=["documents", "metadatas"])
         return {doc_id: _article(doc_id, text, meta)
                 for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def article_versions(self, document_ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        """(version, title, chunk count) of the stored ones among ``document_ids``, from their
+        records' metadata only."""
+        if not document_ids:
+            return {}
+        got = self.documents.get(ids=list(document_ids), include=["metadatas"])
+        return {doc_id: (str(meta.get("version", "")), str(meta.get("title", "")),
+                         int(meta.get("chunk_count", 0)))
+                for doc_id, meta in zip(got["ids"], got["metadatas"])}
 
     def list_articles(self, with_text: bool = False) -> list[tuple[Article, str]]:
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
@@ -198,44 +230,91 @@ class ChromaStore:
         self, article: Article, version: str, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> None:
         """Store an article and its chunks; replaces any earlier version of it whole."""
-        replaced = self._current_version(article.id)
+        self.put_articles([(article, version, chunks, vectors)])
+
+    def put_articles(
+        self, items: Sequence[tuple[Article, str, Sequence[Chunk], np.ndarray]]
+    ) -> None:
+        """Store several articles (distinct ids) in a few Chroma calls: every chunk, then every
+        article record in one upsert (the commit point), then the change records, then the
+        chunks of the versions replaced. Each article is stored whole or, on failure, left as it
+        was."""
+        if not items:
+            return
+        ids = [article.id for article, *_ in items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("put_articles takes each article once")
+        replaced = self._current_versions(ids)
         try:
-            self._add_chunks(article, version, chunks, vectors)
-            self.documents.upsert(
-                ids=[article.id],
-                documents=[article.text],
-                metadatas=[_article_metadata(article, version)],
-                embeddings=[_mean_vector(vectors).tolist()],
-            )
+            self._add_chunks([(article.id, version, chunk, vector)
+                              for article, version, chunks, vectors in items
+                              for chunk, vector in zip(chunks, vectors)])
+            for start in range(0, len(items), self._batch_size()):
+                part = items[start : start + self._batch_size()]
+                self.documents.upsert(
+                    ids=[article.id for article, *_ in part],
+                    documents=[article.text for article, *_ in part],
+                    metadatas=[_article_metadata(article, version)
+                               for article, version, _, _ in part],
+                    embeddings=[_mean_vector(vectors).tolist() for *_, vectors in part],
+                )
         except BaseException:
-            # Unless another writer committed this very version (the same content) meanwhile.
-            if self._current_version(article.id) != version:
-                self._delete_version(article.id, version)
+            # Unless another writer committed this very version (the same content) meanwhile,
+            # or an earlier part of the upsert did: those articles are whole, and logged.
+            now = self._current_versions(ids)
+            committed = [(a.id, v) for a, v, *_ in items if now.get(a.id) == v]
+            if committed:
+                self.log_changes(committed)
+            for article, version, *_ in items:
+                if now.get(article.id) != version:
+                    self._delete_version(article.id, version)
             raise
-        self.mark_changed()
-        if replaced is not None and replaced != version:
-            self._delete_version(article.id, replaced)
+        self.log_changes([(article.id, version) for article, version, *_ in items])
+        for article, version, *_ in items:
+            old = replaced.get(article.id)
+            if old is not None and old != version:
+                self._delete_version(article.id, old)
 
     def delete_article(self, document_id: str) -> None:
         version = self._current_version(document_id)
         self.documents.delete(ids=[document_id])  # the commit point
-        self.mark_changed()
+        self.log_changes([(document_id, None)])
         if version is not None:
             self._delete_version(document_id, version)
 
     # ---- telling other processes -------------------------------------------------------
 
-    def mark_changed(self) -> None:
-        """Record that the articles changed, after the change is committed: a new token in
-        the documents collection's metadata. A process that reads the same token as before
-        (``change_token``) knows nothing was written since, without reading every record."""
+    def log_changes(self, written: Sequence[tuple[str, str | None]]) -> None:
+        """Record committed writes, (document id, new version or None when deleted), for
+        ``changes_since``; now and then remove records older than CHANGE_RETENTION_S."""
+        at = time.time()
+        self.changes.add(
+            ids=[uuid.uuid4().hex for _ in written],
+            embeddings=[[1.0]] * len(written),
+            metadatas=[{"document_id": doc_id, "version": version or "", "at": at}
+                       for doc_id, version in written],
+        )
+        # Then a new token: a reader that finds the token it saw last (``change_token``, one
+        # small read) knows no record was added since, without reading them.
         self.documents.modify(metadata={**self.model, CHANGED_KEY: uuid.uuid4().hex})
+        self._writes += 1
+        if self._writes % PRUNE_EVERY == 1:
+            self.changes.delete(where={"at": {"$lt": at - CHANGE_RETENTION_S}})
 
     def change_token(self) -> str | None:
+        """The token the last write left in the documents collection's metadata."""
         collection = self.client.get_collection(self.documents.name,
                                                 embedding_function=self.embedding_function)
         token = (collection.metadata or {}).get(CHANGED_KEY)
         return str(token) if token is not None else None
+
+    def changes_since(self, at: float) -> list[Change]:
+        """The change records stamped at ``at`` or later, oldest first."""
+        got = self.changes.get(where={"at": {"$gte": at}}, include=["metadatas"])
+        found = [Change(cid, str(meta["document_id"]), str(meta["version"]) or None,
+                        float(meta["at"]))
+                 for cid, meta in zip(got["ids"], got["metadatas"])]
+        return sorted(found, key=lambda change: change.at)
 
     def check(self) -> StoreCheck:
         """Read every article record and chunk's metadata (no texts, no vectors) and sort the
@@ -275,18 +354,23 @@ class ChromaStore:
             "articles": len(check.articles) - len(check.incomplete_articles),
         }
 
-    def _add_chunks(
-        self, article: Article, version: str, chunks: Sequence[Chunk], vectors: np.ndarray
-    ) -> None:
-        batch = max(1, min(self.client.get_max_batch_size(), 2048))
-        for start in range(0, len(chunks), batch):
-            part = chunks[start : start + batch]
+    def _batch_size(self) -> int:
+        return max(1, min(self.client.get_max_batch_size(), 2048))
+
+    def _add_chunks(self, rows: Sequence[tuple[str, str, Chunk, np.ndarray]]) -> None:
+        """Upsert (document id, version, chunk, vector) rows, as few calls as Chroma allows."""
+        batch = self._batch_size()
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
             self.chunks.upsert(
-                ids=[c.id for c in part],
-                documents=[c.text for c in part],
-                embeddings=vectors[start : start + batch].tolist(),
-                metadatas=[_chunk_metadata(c, version) for c in part],
+                ids=[chunk.id for _, _, chunk, _ in part],
+                documents=[chunk.text for _, _, chunk, _ in part],
+                embeddings=[vector.tolist() for *_, vector in part],
+                metadatas=[_chunk_metadata(chunk, version) for _, version, chunk, _ in part],
             )
+
+    def _current_versions(self, document_ids: Sequence[str]) -> dict[str, str]:
+        return {doc_id: row[0] for doc_id, row in self.article_versions(document_ids).items()}
 
     def _current_version(self, document_id: str) -> str | None:
         metadatas = self.documents.get(ids=[document_id], include=["metadatas"])["metadatas"]

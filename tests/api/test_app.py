@@ -17,6 +17,7 @@ def test_healthz(client: TestClient, desk: Factdesk) -> None:
         "status": "ok",
         "documents": desk.store.documents.count(),
         "chunks": desk.store.chunks.count(),
+        "rate_limit": None,  # no rate limit set
     }
 
 

@@ -60,6 +60,7 @@ OPERATIONS = [
     ("GET", "/v1/documents"),
     ("POST", "/v1/documents"),
     ("POST", "/v1/documents/upload"),
+    ("POST", "/v1/documents/batch"),
     ("GET", "/v1/documents/{document_id}"),
     ("DELETE", "/v1/documents/{document_id}"),
     ("POST", "/v1/ask"),

@@ -3,8 +3,19 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from service.api.deps import AppSettingsDep, DeskDep
-from service.api.schemas import DocumentIn, DocumentList, DocumentOut, DocumentSummary, IngestOut
-from service.errors import UploadTooLarge
+from service.api.schemas import (
+    BatchItemError,
+    BatchItemOut,
+    DocumentBatchIn,
+    DocumentBatchOut,
+    DocumentIn,
+    DocumentList,
+    DocumentOut,
+    DocumentSummary,
+    IngestOut,
+)
+from service.errors import FactdeskError, InvalidInput, UploadTooLarge
+from service.ingest import ArticleIn
 from service.observability.metrics import count_ingest
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -18,6 +29,37 @@ def add_document(body: DocumentIn, desk: DeskDep) -> IngestOut:
     )
     count_ingest(result)
     return IngestOut.of(result)
+
+
+@router.post("/batch", response_model=DocumentBatchOut)
+def add_documents(body: DocumentBatchIn, desk: DeskDep, settings: AppSettingsDep
+                  ) -> DocumentBatchOut:
+    """Several articles in one request, stored a few Chroma calls for all: each article's
+    result in order (created, updated, unchanged, or an error with its code). An article that
+    fails is not stored and the others are; a store failure fails the request and leaves each
+    article as it was or whole."""
+    if not body.documents:
+        raise InvalidInput("documents is empty; give at least one article")
+    if len(body.documents) > settings.max_batch_documents:
+        raise InvalidInput(f"{len(body.documents)} documents in one batch; the limit is "
+                           f"{settings.max_batch_documents}")
+    outcomes = desk.ingest_many([
+        ArticleIn(d.text, d.format, d.id, None, d.title, d.url, d.published, d.source,
+                  d.author) for d in body.documents])
+    results = []
+    for n, (given, outcome) in enumerate(zip(body.documents, outcomes)):
+        if isinstance(outcome, FactdeskError):
+            results.append(BatchItemOut(index=n, id=given.id, status="error",
+                                        error=BatchItemError(code=outcome.code,
+                                                             message=outcome.message)))
+            continue
+        count_ingest(outcome)
+        results.append(BatchItemOut(index=n, id=outcome.id, status=outcome.status.value,
+                                    title=outcome.title, chunks=outcome.chunks))
+    tally = {s: sum(r.status == s for r in results)
+             for s in ("created", "updated", "unchanged", "error")}
+    return DocumentBatchOut(results=results, created=tally["created"], updated=tally["updated"],
+                            unchanged=tally["unchanged"], errors=tally["error"])
 
 
 @router.post("/upload", response_model=IngestOut)

@@ -1,0 +1,179 @@
+"""Ingest: articles in, parsed, chunked at exact offsets, embedded and stored, several per
+Chroma call.
+
+Each article of a batch is checked and parsed on its own: one that fails (bad id, too long,
+empty, unknown format) gets its error, the others go on. What passes is chunked, embedded in
+one pass (the embedder sorts every chunk of the batch by length, so little is padded) and
+written with ``ChromaStore.put_articles``: a few calls for the whole batch, each article whole
+or left as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from service.chunk import chunk_article
+from service.config import Settings
+from service.domain import Article, ArticleFormat, Chunk, IngestResult, IngestStatus
+from service.embed.select import Embedder
+from service.errors import FactdeskError, InvalidInput
+from service.parse import ParsedArticle, decode, parse_article
+from service.store import ChromaStore
+from service.sync import StoreView
+
+DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class ArticleIn:
+    """One article to ingest: its raw content and whatever metadata the caller gives."""
+
+    raw: str | bytes
+    format: ArticleFormat | str | None = None
+    document_id: str | None = None
+    filename: str | None = None
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None
+    source: str | None = None
+    author: str | None = None
+
+    @classmethod
+    def from_path(cls, path: Path) -> ArticleIn:
+        """A file; its name without the suffix is its id."""
+        return cls(path.read_bytes(), document_id=id_from_filename(path), filename=path.name)
+
+
+# What ``ingest_many`` gives for each article: its result, or why it was refused.
+Outcome = IngestResult | FactdeskError
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """An article parsed and identified, not yet stored."""
+
+    id: str
+    version: str
+    content_hash: str
+    parsed: ParsedArticle
+
+
+class Ingester:
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChromaStore,
+                 view: StoreView, write_lock: threading.Lock) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.view = view
+        self.write_lock = write_lock
+
+    def ingest(self, item: ArticleIn) -> IngestResult:
+        """One article; its error is raised."""
+        outcome = self.ingest_many([item])[0]
+        if isinstance(outcome, FactdeskError):
+            raise outcome
+        return outcome
+
+    def ingest_many(self, items: Sequence[ArticleIn]) -> list[Outcome]:
+        """Each article's result or error, in order. An article whose id comes earlier in the
+        batch is refused. A failure of the store or the embedder is raised, and leaves every
+        article of the batch as it was or whole."""
+        outcomes: list[Outcome | None] = [None] * len(items)
+        ready: dict[int, _Ready] = {}
+        seen: set[str] = set()
+        for n, item in enumerate(items):
+            try:
+                prepared = self._prepare(item)
+                if prepared.id in seen:
+                    raise InvalidInput(f"id '{prepared.id}' comes earlier in the batch")
+            except FactdeskError as error:
+                outcomes[n] = error
+                continue
+            seen.add(prepared.id)
+            ready[n] = prepared
+        with self.write_lock:
+            stored = self.store.article_versions([r.id for r in ready.values()])
+            to_write: dict[int, tuple[Article, str, list[Chunk]]] = {}
+            for n, prepared in ready.items():
+                row = stored.get(prepared.id)
+                if row is not None and row[0] == prepared.version:  # the same content
+                    outcomes[n] = IngestResult(prepared.id, row[1], row[2],
+                                               IngestStatus.UNCHANGED)
+                else:
+                    to_write[n] = self._article(prepared)
+            chunks = [c for _, _, article_chunks in to_write.values() for c in article_chunks]
+            vectors = self.embedder.embed([c.text for c in chunks])
+            rows, first = [], 0
+            for article, version, article_chunks in to_write.values():
+                rows.append((article, version, article_chunks,
+                             vectors[first : first + len(article_chunks)]))
+                first += len(article_chunks)
+            self.store.put_articles(rows)
+            with self.view.lock:
+                for article, version, article_chunks in to_write.values():
+                    self.view.wrote(article.id, version, article.title, article_chunks)
+        for n, (article, _, article_chunks) in to_write.items():
+            status = IngestStatus.UPDATED if article.id in stored else IngestStatus.CREATED
+            outcomes[n] = IngestResult(article.id, article.title, len(article_chunks), status)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _prepare(self, item: ArticleIn) -> _Ready:
+        if item.document_id is not None:
+            check_document_id(item.document_id)
+        # Uploads arrive as bytes; the limit is on the decoded text either way.
+        content = decode(item.raw)
+        if len(content) > self.settings.max_document_chars:
+            raise InvalidInput(f"text is {len(content)} characters; the limit is "
+                               f"{self.settings.max_document_chars}")
+        parsed = parse_article(
+            content, item.format, filename=item.filename, title=item.title, url=item.url,
+            published=item.published, source=item.source, author=item.author,
+        )
+        described = {
+            "text": parsed.text, "title": parsed.title, "author": parsed.author,
+            "published": parsed.published, "url": parsed.url, "source": parsed.source,
+        }
+        content_hash = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+        doc_id = item.document_id or _derived_id(parsed.url, parsed.text)
+        return _Ready(doc_id, content_hash[:16], content_hash, parsed)
+
+    def _article(self, ready: _Ready) -> tuple[Article, str, list[Chunk]]:
+        parsed = ready.parsed
+        chunks = chunk_article(
+            ready.id, parsed.text, version=ready.version,
+            count_tokens=self.embedder.count_tokens,
+            chunk_tokens=self.settings.chunk_tokens,
+            overlap_tokens=self.settings.chunk_overlap_tokens,
+        )
+        article = Article(
+            id=ready.id, text=parsed.text, title=parsed.title, content_hash=ready.content_hash,
+            chunk_count=len(chunks), format=parsed.format,
+            author=parsed.author, published=parsed.published, url=parsed.url,
+            source=parsed.source, ingested_at=datetime.now(UTC).isoformat(),
+        )
+        return article, ready.version, list(chunks)
+
+
+def check_document_id(document_id: str) -> None:
+    if not DOCUMENT_ID.match(document_id):
+        raise InvalidInput(
+            "id must be 1-128 characters of letters, digits, '_', '.' or '-', "
+            f"starting with a letter or digit; got {document_id!r}"
+        )
+
+
+def id_from_filename(path: Path) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.\-]+", "-", path.stem).strip("-.") or "document"
+    return stem[:128]
+
+
+def _derived_id(url: str | None, text: str) -> str:
+    basis = url if url else text
+    return "doc-" + hashlib.sha256(basis.encode()).hexdigest()[:16]
