@@ -51,6 +51,7 @@ class StoreView:
         self._cursor = time.time() - OVERLAP_S  # change records from here on are read
         self._seen: dict[str, float] = {}  # change records applied: id -> at
         self._token: str | None = None  # the change token when the records were last read
+        self._reset_generation = 0
         self._stop = threading.Event()
 
     # ---- this process's own writes (callers hold ``lock``) -----------------------------
@@ -59,6 +60,8 @@ class StoreView:
         """The catalog read whole at ``since`` (time.time() before the read began)."""
         self.catalog = catalog
         self._touched.clear()
+        self._generation += 1
+        self._reset_generation = self._generation  # reads begun before it apply nothing
         self._cursor = since - OVERLAP_S
         self._seen.clear()
         self._token = None
@@ -135,6 +138,8 @@ class StoreView:
         torn = {doc_id for doc_id, row in changed.items() if len(chunks[doc_id]) != row[2]}
         with self.lock:
             recent = {doc_id for doc_id, (g, _) in self._touched.items() if g > generation}
+            if self._reset_generation > generation:  # the whole view is newer than the rows
+                recent = set(ids)
             skipped = (changed.keys() | gone) & (recent | torn)
             for doc_id in changed.keys() - skipped:
                 version, title, _ = changed[doc_id]
