@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from service.chunk.chunker import chunk_id
 from service.domain import Chunk
 from service.retrieve import LexicalIndex
+from service.retrieve.lexical import lexical_terms
+from service.retrieve.term_cache import TermCache
 from service.store import ChromaStore
 
 log = logging.getLogger("factdesk")
@@ -35,6 +37,7 @@ log = logging.getLogger("factdesk")
 # before another that committed first is still found. Hosts' clocks must agree within it.
 OVERLAP_S = 10.0
 TOUCHED_KEPT_S = 300.0  # longer than any read of the whole store takes
+READ_BATCH = 2000  # chunk ids per Chroma read when building the lexical index
 
 Row = tuple[str, str, int]  # an article record's (version, title, chunk count)
 
@@ -54,9 +57,35 @@ class StoreView:
         self._reset_generation = 0
         self._stop = threading.Event()
 
+    def load(self, term_cache: TermCache) -> bool:
+        """Read the catalog and the lexical index whole from the store, the lexical terms from
+        ``term_cache`` where it holds them; True when the index was built anew (worth saving)."""
+        since = time.time()
+        articles = self.store.list_articles()
+        catalog = {a.id: (version, a.title) for a, version in articles}
+        current = [chunk_id(a.id, version, i)
+                   for a, version in articles for i in range(a.chunk_count)]
+        cached = term_cache.load()
+        whole = bool(cached.ids) and set(cached.ids) == set(current)
+        terms: dict[str, list[str]] = {}
+        if not whole:  # keep the cached terms of current chunks; read the others
+            known = cached.terms
+            terms = {cid: known[cid] for cid in current if cid in known}
+        missing = [] if whole else [cid for cid in current if cid not in terms]
+        for first in range(0, len(missing), READ_BATCH):
+            for stored in self.store.get_chunks(missing[first:first + READ_BATCH]):
+                terms[stored.chunk.id] = lexical_terms(stored.chunk.text)
+        with self.lock:
+            self.reset(catalog, since)
+            if whole:  # the store is as the cache saw it: the index is ready
+                self.lexical.restore(cached)
+            else:
+                self.lexical.replace_terms(terms)
+        return not whole and bool(current)
+
     # ---- this process's own writes (callers hold ``lock``) -----------------------------
 
-    def reset(self, catalog: dict[str, tuple[str, str]], since: float) -> None:
+    def reset(self, catalog: dict[str, tuple[str, str]], since: float) -> None:  # under lock
         """The catalog read whole at ``since`` (time.time() before the read began)."""
         self.catalog = catalog
         self._touched.clear()

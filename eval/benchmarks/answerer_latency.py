@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import scale
+import scale_texts
 from common import log, percentile, versions
+from scale_probes import Stopwatch
 
 GOAL_P50_MS = 150.0
 GOAL_P95_MS = 300.0
@@ -41,10 +43,10 @@ def ensure_store(args: argparse.Namespace) -> Path:
     manifest = store.parent / f"{store.name}.build.json"
     if args.reuse and store.is_dir() and manifest.is_file():
         saved = json.loads(manifest.read_text())
-        if saved.get("synthesis") == scale.SYNTHESIS and saved.get("chunks", 0) >= args.size:
+        if saved.get("synthesis") == scale_texts.SYNTHESIS and saved.get("chunks", 0) >= args.size:
             log(f"reusing the store built {saved.get('built_at')} at {store}")
             return store
-    scale.prepare_vectors(scale_args)
+    scale_texts.prepare_vectors(scale_args)
     shutil.rmtree(store, ignore_errors=True)
     store.mkdir(parents=True)
     log(f"building {store} ...")
@@ -55,22 +57,22 @@ def ensure_store(args: argparse.Namespace) -> Path:
 
 
 def measure(args: argparse.Namespace, store: Path) -> dict[str, Any]:
-    import service.desk as desk_module
+    import service.ask as ask_module
     from service.config import Settings
     from service.desk import Factdesk
     from service.domain import AnswerMode
 
-    settings = Settings(data_dir=store, chunk_tokens=scale.CHUNK_TOKENS,
-                        chunk_overlap_tokens=scale.OVERLAP_TOKENS)
+    settings = Settings(data_dir=store, chunk_tokens=scale_texts.CHUNK_TOKENS,
+                        chunk_overlap_tokens=scale_texts.OVERLAP_TOKENS)
     desk = Factdesk(settings)
-    watch = scale.Stopwatch()
+    watch = Stopwatch()
     for name in ("answer_offline", "answer_by_rules"):
-        watch.patch(desk_module, name, "answerer")
+        watch.patch(ask_module, name, "answerer")
 
-    pool = scale.questions(args.bench_dir, args.questions + 1)
+    pool = scale_texts.questions(args.bench_dir, args.questions + 1)
     for answerer in ANSWERERS:  # warm-up: model sessions load, caches fill
         desk.settings.answerer = answerer
-        desk.ask(pool[0], scale.TOP_K, mode=AnswerMode.OFFLINE)
+        desk.ask(pool[0], scale_texts.TOP_K, mode=AnswerMode.OFFLINE)
     figures: dict[str, dict[str, list[float]]] = {
         a: {"ask": [], "answerer": [], "abstained": []} for a in ANSWERERS}
     for i, question in enumerate(pool[1:]):
@@ -78,7 +80,7 @@ def measure(args: argparse.Namespace, store: Path) -> dict[str, Any]:
             desk.settings.answerer = answerer
             watch.take()
             start = time.perf_counter()
-            answer = desk.ask(question, scale.TOP_K, mode=AnswerMode.OFFLINE)
+            answer = desk.ask(question, scale_texts.TOP_K, mode=AnswerMode.OFFLINE)
             figures[answerer]["ask"].append(time.perf_counter() - start)
             figures[answerer]["answerer"].append(watch.take().get("answerer", 0.0))
             figures[answerer]["abstained"].append(float(answer.abstained))
@@ -86,7 +88,7 @@ def measure(args: argparse.Namespace, store: Path) -> dict[str, Any]:
             log(f"  {i + 1}/{len(pool) - 1} questions")
     n_docs, n_chunks = desk.counts()
     return {
-        "chunks": n_chunks, "docs": n_docs, "questions": len(pool) - 1, "top_k": scale.TOP_K,
+        "chunks": n_chunks, "docs": n_docs, "questions": len(pool) - 1, "top_k": scale_texts.TOP_K,
         "reader_passages": settings.reader_passages,
         "answerers": {a: _summary(f) for a, f in figures.items()},
     }
@@ -126,16 +128,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=10_000, help="store size in chunks")
     parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("--cache", type=Path, default=scale.DEFAULT_CACHE)
+    parser.add_argument("--cache", type=Path, default=scale_texts.DEFAULT_CACHE)
     parser.add_argument("--reuse", action="store_true", help="open a store built earlier")
-    parser.add_argument("--bench-dir", type=Path, default=scale.DEFAULT_BENCH)
+    parser.add_argument("--bench-dir", type=Path, default=scale_texts.DEFAULT_BENCH)
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    missing = [n for n in scale.BENCH_FILES if not (args.bench_dir / n).is_file()]
+    missing = [n for n in scale_texts.BENCH_FILES if not (args.bench_dir / n).is_file()]
     if missing:
         print(f"Benchmark data not found in {args.bench_dir} (missing: {', '.join(missing)}); "
               "nothing to measure. Point --bench-dir at the shared bench folder.")

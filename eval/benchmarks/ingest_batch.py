@@ -44,7 +44,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from common import jsonl, log, percentile, versions
-from scale import ChromaServer
+from scale_probes import ChromaServer
 
 DEFAULT_BENCH = REPO.parent / "shared" / "bench"
 NAIVE_CHUNK_CHARS, NAIVE_OVERLAP_CHARS = 1000, 200

@@ -95,7 +95,7 @@ def test_long_input_is_mapped_then_reduced(tmp_path: Path, llama_server: LlamaSe
                             chunk_overlap_tokens=0, llm_max_passages=2)
     desk = Factdesk(settings)
     desk.ingest(TEXT_ARTICLE, "text", document_id=APPLES)
-    sources, passages, _ = desk._summary_sources([APPLES], None)
+    sources, passages, _ = desk.summarizer._summary_sources([APPLES], None)
     assert len(passages) > 2
     draft = open_summary_stream(desk.llm, settings, passages, [sources[0].article.title], None,
                                 "2 sentences")

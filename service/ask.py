@@ -1,0 +1,159 @@
+"""Ask: a question in, an answer with verified citations out, offline or from the LLM (streamed),
+over the passages hybrid retrieval finds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from service.answer import answer_by_rules, answer_offline
+from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
+from service.chunk.chunker import chunk_id
+from service.config import Settings
+from service.domain import Answer, AnswerMode, AnswerSentence, AskEvent, Passage, PromptRef
+from service.embed.select import Embedder
+from service.errors import DocumentNotFound, InvalidInput, LLMFailure
+from service.llm.client import ChatStream, LLMClient
+from service.llm.fallback import answer_mode, check_citations, verified_events
+from service.reader import Reader
+from service.retrieve import HybridRetriever, RetrievalMode
+from service.store import ChromaStore
+from service.sync import StoreView
+
+
+class Asker:
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChromaStore,
+                 view: StoreView, retriever: HybridRetriever, llm: LLMClient,
+                 reader: Callable[[], Reader], sync: Callable[[], None]) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.view = view
+        self.retriever = retriever
+        self.llm = llm
+        self.reader = reader  # loads the trained reader at the first offline answer
+        self.sync = sync  # catches up with other processes' writes before a read
+
+    def ask_stream(
+        self,
+        question: str,
+        top_k: int | None = None,
+        document_ids: Sequence[str] | None = None,
+        retrieval: RetrievalMode = RetrievalMode.HYBRID,
+        mode: AnswerMode | str = AnswerMode.AUTO,
+    ) -> Iterator[AskEvent]:
+        """Deltas while the LLM writes, then the verified citations, then the ``Answer``.
+
+        ``auto`` uses the LLM when one is configured and falls back to the offline answer when
+        it fails; ``llm`` raises the LLM's failure instead (LLMTimeout, LLMUnavailable,
+        LLMFailure). In both, an LLM answer with no supported sentence gives the offline one.
+
+        Bad input, a missing LLM configuration (mode ``llm``) and an LLM that cannot be reached
+        raise here, before any event; what fails later is raised (mode ``llm``) or becomes the
+        offline answer (``auto``) inside the iteration. Closing the iterator early closes the
+        request to the LLM server.
+        """
+        mode = answer_mode(mode)
+        self.sync()
+        question = self.check_question(question)
+        if mode is AnswerMode.LLM:
+            self.llm.require()
+        passages, texts = self._as_stored(self.retrieve(question, top_k, document_ids,
+                                                         retrieval))
+        if mode is AnswerMode.OFFLINE or (mode is AnswerMode.AUTO and not self.llm.configured):
+            return iter([self._offline(question, passages, texts)])
+        # LLM settings come with the client, so a desk can be pointed at another LLM.
+        numbered = prompt_passages(passages, self.llm.settings)
+        try:
+            prompt, stream = open_answer_stream(self.llm, question, numbered, self.llm.settings)
+        except LLMFailure as failure:
+            if mode is AnswerMode.LLM:
+                raise
+            return iter([self._offline(question, passages, texts, failure.code)])
+        return self._llm_events(question, passages, numbered, texts, prompt, stream, mode)
+
+    def _llm_events(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        numbered: Sequence[Passage],
+        texts: dict[str, str],
+        prompt: PromptRef,
+        stream: ChatStream,
+        mode: AnswerMode,
+    ) -> Iterator[AskEvent]:
+        def verify(draft: str) -> Answer:
+            return verify_draft(draft, numbered, texts, self.embedder, self.llm.settings, prompt,
+                                all_passages=passages)
+
+        def fallback(reason: str) -> Answer:
+            return self._offline(question, passages, texts, reason)
+
+        return verified_events(stream, verify, fallback, texts, mode)
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int | None,
+        document_ids: Sequence[str] | None,
+        retrieval: RetrievalMode,
+    ) -> Sequence[Passage]:
+        k = top_k if top_k is not None else self.settings.default_top_k
+        if not 1 <= k <= self.settings.max_top_k:
+            raise InvalidInput(f"top_k must be between 1 and {self.settings.max_top_k}, got {k}")
+        if document_ids is not None:
+            if len(document_ids) > self.settings.max_document_ids:
+                raise InvalidInput(f"document_ids names {len(document_ids)} documents; the "
+                                   f"limit is {self.settings.max_document_ids}")
+            unknown = [d for d in document_ids if d not in self.view.catalog]
+            if unknown:
+                raise DocumentNotFound(f"unknown document ids: {', '.join(unknown)}")
+            if not document_ids:
+                raise InvalidInput("document_ids is empty; leave it out to search every document")
+        return list(self.retriever.retrieve(question, k, document_ids, retrieval))
+
+    def _offline(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        texts: dict[str, str],
+        fallback_reason: str | None = None,
+    ) -> Answer:
+        if self.settings.answerer == "rules":
+            answer = answer_by_rules(question, passages, texts, self.embedder)
+        else:
+            answer = answer_offline(question, passages, texts, self.reader(),
+                                    self.settings.reader_null_margin,
+                                    self.settings.reader_rank_weight,
+                                    self.settings.reader_passages)
+        answer.mode = "offline"
+        answer.fallback_reason = fallback_reason
+        answer.prompt = None
+        if not answer.sentences:  # the offline answer is one sentence: the answer, its citations
+            answer.sentences = [AnswerSentence(answer.answer, tuple(answer.citations),
+                                               bool(answer.citations))]
+        check_citations(answer, texts)
+        return answer
+
+    def check_question(self, question: str) -> str:
+        question = question.strip() if isinstance(question, str) else ""
+        if not question:
+            raise InvalidInput("question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidInput(
+                f"question is {len(question)} characters; the limit is "
+                f"{self.settings.max_question_chars}"
+            )
+        return question
+
+    def _as_stored(self, passages: Sequence[Passage]) -> tuple[list[Passage], dict[str, str]]:
+        """The passages whose article is still stored in the version they were cut from, and
+        each such article's text, read once. A write between retrieval and this read (a delete,
+        or an update replacing the chunks) drops that article's passages: their offsets refer
+        to a text no longer stored."""
+        stored = self.store.get_articles(list(dict.fromkeys(p.chunk.document_id
+                                                            for p in passages)))
+        kept = [p for p in passages
+                if (found := stored.get(p.chunk.document_id)) is not None
+                and p.chunk.id == chunk_id(p.chunk.document_id, found[1], p.chunk.index)]
+        texts = {doc_id: found[0].text for doc_id, found in stored.items()}
+        return kept, texts
