@@ -27,8 +27,8 @@ from collections.abc import Iterable, Mapping
 from service.chunk.chunker import chunk_id
 from service.domain import Chunk
 from service.retrieve import LexicalIndex
-from service.retrieve.lexical import lexical_terms
 from service.retrieve.term_cache import TermCache
+from service.retrieve.terms import lexical_terms
 from service.store import ChromaStore
 
 log = logging.getLogger("factdesk")

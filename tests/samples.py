@@ -94,12 +94,12 @@ def store_counts(desk: Factdesk) -> StoreCounts:
 
 def chunks_in_chroma(desk: Factdesk, document_id: str) -> list[StoredChunk]:
     """Every chunk record Chroma holds for a document, whatever its version."""
-    from service.store.chroma_store import _stored_chunk
+    from service.store.records import stored_chunk
 
     got = desk.store.chunks.get(
         where={"document_id": document_id}, include=["documents", "metadatas"]
     )
-    found = [_stored_chunk(cid, text, meta)
+    found = [stored_chunk(cid, text, meta)
              for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])]
     return sorted(found, key=lambda s: s.chunk.index)
 

@@ -1,3 +1,4 @@
-from service.store.chroma_store import Change, ChromaStore, StoreCheck, StoredChunk
+from service.store.chroma_store import ChromaStore
+from service.store.records import Change, StoreCheck, StoredChunk
 
 __all__ = ["Change", "ChromaStore", "StoreCheck", "StoredChunk"]

@@ -30,7 +30,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -42,6 +41,16 @@ from chromadb.errors import ChromaError
 
 from service.domain import Article, Chunk
 from service.errors import EmbeddingModelMismatch
+from service.store.records import (
+    Change,
+    StoreCheck,
+    StoredChunk,
+    article_metadata,
+    article_of,
+    chunk_metadata,
+    mean_vector,
+    stored_chunk,
+)
 
 PAGE_SIZE = 1000
 # Change records older than this are removed by the writes that follow: a process that fell
@@ -49,43 +58,6 @@ PAGE_SIZE = 1000
 CHANGE_RETENTION_S = 600.0
 PRUNE_EVERY = 50  # writes of this process between prunes of old change records
 CHANGED_KEY = "factdesk:changed"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One committed write: ``version`` is the article's new version, None for a delete."""
-
-    id: str
-    document_id: str
-    version: str | None
-    at: float  # the writer's clock (seconds since the epoch) just before the record was added
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    chunk: Chunk
-    version: str
-
-
-@dataclass(frozen=True)
-class StoreCheck:
-    """What ``ChromaStore.check`` found: every article record with its current version and
-    chunk count, the current chunks present, and what no reader trusts."""
-
-    articles: dict[str, tuple[str, int]]  # id -> (current version, chunk count)
-    current_chunks: set[str]  # chunks of an article's current version, present in Chroma
-    stale_chunks: list[str] = field(default_factory=list)  # of an article's other versions
-    orphan_chunks: list[str] = field(default_factory=list)  # of no article record
-    # Records whose current version misses some of its chunks: never whole, so removed.
-    incomplete_articles: list[str] = field(default_factory=list)
-
-    @property
-    def chunks(self) -> int:
-        return len(self.current_chunks) + len(self.stale_chunks) + len(self.orphan_chunks)
-
-    @property
-    def problems(self) -> int:
-        return len(self.stale_chunks) + len(self.orphan_chunks) + len(self.incomplete_articles)
 
 
 def make_client(data_dir: str, chroma_url: str | None) -> ClientAPI:
@@ -150,14 +122,14 @@ class ChromaStore:
         got = self.documents.get(ids=[document_id], include=["documents", "metadatas"])
         if not got["ids"]:
             return None
-        return _article(got["ids"][0], got["documents"][0], got["metadatas"][0])
+        return article_of(got["ids"][0], got["documents"][0], got["metadatas"][0])
 
     def get_articles(self, document_ids: Sequence[str]) -> dict[str, tuple[Article, str]]:
         """The stored ones among ``document_ids``, read in one call, by id."""
         if not document_ids:
             return {}
         got = self.documents.get(ids=list(document_ids), include=["documents", "metadatas"])
-        return {doc_id: _article(doc_id, text, meta)
+        return {doc_id: article_of(doc_id, text, meta)
                 for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
 
     def article_versions(self, document_ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
@@ -176,7 +148,7 @@ class ChromaStore:
         for page in _pages(self.documents, include):
             texts = page.get("documents") or [""] * len(page["ids"])
             for doc_id, text, meta in zip(page["ids"], texts, page["metadatas"]):
-                found.append(_article(doc_id, text or "", meta))
+                found.append(article_of(doc_id, text or "", meta))
         return found
 
     def versions(self) -> dict[str, str]:
@@ -192,7 +164,7 @@ class ChromaStore:
     def iter_chunks(self) -> Iterator[StoredChunk]:
         for page in _pages(self.chunks, ["documents", "metadatas"]):
             for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
-                yield _stored_chunk(chunk_id, text, meta)
+                yield stored_chunk(chunk_id, text, meta)
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
         by_id = {}
@@ -200,7 +172,7 @@ class ChromaStore:
             got = self.chunks.get(ids=list(chunk_ids[start : start + PAGE_SIZE]),
                                   include=["documents", "metadatas"])
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                by_id[cid] = _stored_chunk(cid, text, meta)
+                by_id[cid] = stored_chunk(cid, text, meta)
         return [by_id[cid] for cid in chunk_ids if cid in by_id]
 
     def query(
@@ -217,7 +189,7 @@ class ChromaStore:
         )
         # A chunk deleted while the query ran comes back without its record: skip it.
         return [
-            (_stored_chunk(cid, text, meta), 1.0 - float(distance))
+            (stored_chunk(cid, text, meta), 1.0 - float(distance))
             for cid, text, meta, distance in zip(
                 got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
             )
@@ -254,9 +226,9 @@ class ChromaStore:
                 self.documents.upsert(
                     ids=[article.id for article, *_ in part],
                     documents=[article.text for article, *_ in part],
-                    metadatas=[_article_metadata(article, version)
+                    metadatas=[article_metadata(article, version)
                                for article, version, _, _ in part],
-                    embeddings=[_mean_vector(vectors).tolist() for *_, vectors in part],
+                    embeddings=[mean_vector(vectors).tolist() for *_, vectors in part],
                 )
         except BaseException:
             # Unless another writer committed this very version (the same content) meanwhile,
@@ -366,7 +338,7 @@ class ChromaStore:
                 ids=[chunk.id for _, _, chunk, _ in part],
                 documents=[chunk.text for _, _, chunk, _ in part],
                 embeddings=[vector.tolist() for *_, vector in part],
-                metadatas=[_chunk_metadata(chunk, version) for _, version, chunk, _ in part],
+                metadatas=[chunk_metadata(chunk, version) for _, version, chunk, _ in part],
             )
 
     def _current_versions(self, document_ids: Sequence[str]) -> dict[str, str]:
@@ -399,62 +371,3 @@ def _pages(collection: Collection, include: list[str]) -> Iterator[dict[str, Any
         if len(page["ids"]) < PAGE_SIZE:  # the last page: no round trip to learn it
             return
         offset += len(page["ids"])
-
-
-def _mean_vector(vectors: np.ndarray) -> np.ndarray:
-    mean = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return mean / norm if norm > 0 else mean
-
-
-def _chunk_metadata(chunk: Chunk, version: str) -> dict[str, Any]:
-    return {
-        "document_id": chunk.document_id,
-        "version": version,
-        "index": chunk.index,
-        "start": chunk.start,
-        "end": chunk.end,
-    }
-
-
-def _stored_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
-    chunk = Chunk(
-        id=chunk_id,
-        document_id=str(meta["document_id"]),
-        index=int(meta["index"]),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        text=text,
-    )
-    return StoredChunk(chunk=chunk, version=str(meta["version"]))
-
-
-_OPTIONAL = ("author", "published", "url", "source", "ingested_at")
-
-
-def _article_metadata(article: Article, version: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "title": article.title,
-        "content_hash": article.content_hash,
-        "chunk_count": article.chunk_count,
-        "format": article.format,
-        "version": version,
-    }
-    for key in _OPTIONAL:
-        value = getattr(article, key)
-        if value is not None:
-            meta[key] = value
-    return meta
-
-
-def _article(doc_id: str, text: str, meta: dict[str, Any]) -> tuple[Article, str]:
-    article = Article(
-        id=doc_id,
-        text=text,
-        title=str(meta.get("title", "")),
-        content_hash=str(meta.get("content_hash", "")),
-        chunk_count=int(meta.get("chunk_count", 0)),
-        format=str(meta.get("format", "text")),
-        **{key: meta.get(key) for key in _OPTIONAL},
-    )
-    return article, str(meta.get("version", ""))
