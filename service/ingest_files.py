@@ -3,6 +3,7 @@ server's ``POST /v1/documents/batch``, with a progress bar (articles/s, chunks/s
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
-import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -155,14 +155,14 @@ def ingest_files(files: Sequence[Path], sender: BatchSender, batch: int) -> int:
             for outcome in sender.send(files[first : first + batch]):
                 if outcome.status == "error":
                     failed += 1
-                    typer.echo(f"{outcome.path}: {outcome.error}", err=True)
+                    print(f"{outcome.path}: {outcome.error}", file=sys.stderr)
                     continue
                 chunks += outcome.chunks if outcome.status != "unchanged" else 0
-                typer.echo(f"{outcome.status:9} {outcome.id}  {outcome.chunks} chunks  "
-                           f"{outcome.title}")
+                # print, not click's echo: the progress bar shows the line above itself
+                print(f"{outcome.status:9} {outcome.id}  {outcome.chunks} chunks  {outcome.title}")
             progress.update(task, advance=min(batch, len(files) - first), chunks=chunks)
     seconds = time.perf_counter() - started
-    typer.echo(f"{len(files) - failed} of {len(files)} files ingested, {chunks} chunks written, "
-               f"in {seconds:.1f} s ({len(files) / seconds:.1f} articles/s, "
-               f"{chunks / seconds:.1f} chunks/s)", err=True)
+    print(f"{len(files) - failed} of {len(files)} files ingested, {chunks} chunks written, in "
+          f"{seconds:.1f} s ({len(files) / seconds:.1f} articles/s, {chunks / seconds:.1f} "
+          "chunks/s)", file=sys.stderr)
     return failed
