@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from common import number
 from scale_texts import HALF_MAX_TOKENS, HALF_MIN_TOKENS, TOP_K, Result
 
-IDLE_ASKS = 10  # asks timed each after an idle pause, when the desk syncs with the store
 GOAL_ASK_P95_MS = 250.0
 GOAL_STARTUP_S = 10.0
 GOAL_SIZE = 100_000
