@@ -214,13 +214,10 @@ class AccessGuard:
             try:
                 wait = self.limiter.take(caller)
             except LimitStoreDown:
-                metrics.count_rate_limit_failure()
                 await send_error(scope, receive, send, 503, "rate_limit_unavailable",
                                  "the rate limit store cannot be reached; retry shortly",
                                  {"Retry-After": "5"})
                 return
-            if self.limiter.last_error is not None:
-                metrics.count_rate_limit_failure()
             if wait:
                 await send_error(scope, receive, send, 429, "rate_limited",
                                  f"too many requests; retry in {wait} s",

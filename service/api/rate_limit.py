@@ -21,6 +21,8 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from service.observability import metrics
+
 log = logging.getLogger("factdesk")
 
 # Seconds to wait for Redis before taking it for unreachable: a limit check must not stall
@@ -49,7 +51,6 @@ class RateLimiter:
         self.limiter = MovingWindowRateLimiter(storage)
         self._lock = threading.Lock()
         self.last_error: str | None = None  # the store's last failure, until it answers again
-        self.failures = 0  # checks the store failed, since start
 
     @property
     def enabled(self) -> bool:
@@ -71,6 +72,7 @@ class RateLimiter:
                 reset, _ = self.limiter.get_window_stats(self.item, self.namespace, caller)
                 wait = max(1, math.ceil(reset - time.time()))
         except StorageError as failure:
+            metrics.count_rate_limit_failure()
             self._failed(failure)
             if self.fail_open:
                 return 0
@@ -101,9 +103,8 @@ class RateLimiter:
                     self.last_error = None
 
     def _failed(self, failure: StorageError) -> None:
-        cause = failure.storage_error if hasattr(failure, "storage_error") else failure
+        cause = failure.storage_error
         with self._lock:
-            self.failures += 1
             if self.last_error is None:
                 log.warning("rate limit store (%s) unreachable, failing %s: %s", self.store,
                             "open" if self.fail_open else "closed", cause)
