@@ -1,8 +1,8 @@
 """Articles and their chunks in Chroma, the single source of truth.
 
-Two collections: ``<prefix>_documents`` (one record per article: the full stored text and its
-metadata, embedded as the mean of its chunk vectors) and ``<prefix>_chunks`` (one record per
-chunk, with its char offsets into the article text).
+Three collections: ``<prefix>_documents`` (one record per article: the full stored text and
+its metadata, embedded as the mean of its chunk vectors), ``<prefix>_chunks`` (one record per
+chunk, with its char offsets into the article text) and ``<prefix>_changes`` (below).
 
 Chroma has no transactions, so writes are ordered to make the article record the commit
 point: new chunks are written under a new ``version`` first, then the article record (which
@@ -14,9 +14,7 @@ write left behind and ``repair`` removes it.
 Several processes may write to one Chroma server. Each committed write also adds a record to
 ``<prefix>_changes`` (the article's id and new version, or none for a delete, and the time):
 another process learns what changed by reading the records newer than the last it saw
-(``changes_since``), without reading every article record.
-
-Several processes may write to one Chroma server. A write deletes only chunks it knows to be
+(``changes_since``), without reading every article record. A write deletes only chunks it knows to be
 dead (the version its article record replaced, or its own chunks after a failure that left the
 record naming another version), never "every version but mine": those could be another
 process's write in flight, whose record would then name missing chunks. Two processes writing
@@ -221,8 +219,9 @@ class ChromaStore:
             self._add_chunks([(article.id, version, chunk, vector)
                               for article, version, chunks, vectors in items
                               for chunk, vector in zip(chunks, vectors)])
-            for start in range(0, len(items), self._batch_size()):
-                part = items[start : start + self._batch_size()]
+            batch = self._batch_size()
+            for start in range(0, len(items), batch):
+                part = items[start : start + batch]
                 self.documents.upsert(
                     ids=[article.id for article, *_ in part],
                     documents=[article.text for article, *_ in part],
@@ -248,7 +247,7 @@ class ChromaStore:
                 self._delete_version(article.id, old)
 
     def delete_article(self, document_id: str) -> None:
-        version = self._current_version(document_id)
+        version = self._current_versions([document_id]).get(document_id)
         self.documents.delete(ids=[document_id])  # the commit point
         self.log_changes([(document_id, None)])
         if version is not None:
@@ -343,10 +342,6 @@ class ChromaStore:
 
     def _current_versions(self, document_ids: Sequence[str]) -> dict[str, str]:
         return {doc_id: row[0] for doc_id, row in self.article_versions(document_ids).items()}
-
-    def _current_version(self, document_id: str) -> str | None:
-        metadatas = self.documents.get(ids=[document_id], include=["metadatas"])["metadatas"]
-        return str(metadatas[0].get("version", "")) if metadatas else None
 
     def _delete_version(self, document_id: str, version: str) -> None:
         self.chunks.delete(where={"$and": [{"document_id": document_id}, {"version": version}]})
