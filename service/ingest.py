@@ -24,7 +24,7 @@ from service.config import Settings
 from service.domain import Article, ArticleFormat, Chunk, IngestResult, IngestStatus
 from service.embed.select import Embedder
 from service.errors import FactdeskError, InvalidInput
-from service.parse import ParsedArticle, decode, parse_article
+from service.parse import ParsedArticle, decode, detect_format, parse_article
 from service.store import ChromaStore
 from service.sync import StoreView
 
@@ -46,9 +46,22 @@ class ArticleIn:
     author: str | None = None
 
     @classmethod
-    def from_path(cls, path: Path) -> ArticleIn:
-        """A file; its name without the suffix is its id."""
-        return cls(path.read_bytes(), document_id=id_from_filename(path), filename=path.name)
+    def from_path(cls, path: Path, raw: bytes | None = None) -> ArticleIn:
+        """A file (``raw``: its bytes, when already read); its name without the suffix is its
+        id, and its suffix helps tell the format."""
+        raw = path.read_bytes() if raw is None else raw
+        return cls(raw, document_id=id_from_filename(path), filename=path.name)
+
+    def as_request(self) -> dict[str, str]:
+        """The JSON body ``POST /v1/documents`` (and each entry of ``/batch``) takes for it,
+        the format told here from the file name where the server would see only the text.
+        Raises InvalidInput when the bytes are not UTF-8."""
+        fmt = self.format or detect_format(self.raw, self.filename)
+        body = {"text": decode(self.raw), "id": self.document_id,
+                "format": fmt.value if isinstance(fmt, ArticleFormat) else fmt,
+                "title": self.title, "url": self.url, "published": self.published,
+                "source": self.source, "author": self.author}
+        return {key: value for key, value in body.items() if value is not None}
 
 
 # What ``ingest_many`` gives for each article: its result, or why it was refused.

@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 from service.errors import FactdeskError
-from service.ingest import ArticleIn, id_from_filename
+from service.ingest import ArticleIn
 
 if TYPE_CHECKING:
     from service.desk import Factdesk
@@ -87,8 +87,7 @@ class BatchSender:
 
     def _local(self, read: Sequence[tuple[Path, bytes]]) -> list[FileOutcome]:
         assert self.desk is not None
-        items = [ArticleIn(raw, document_id=id_from_filename(path), filename=path.name)
-                 for path, raw in read]
+        items = [ArticleIn.from_path(path, raw) for path, raw in read]
         outcomes = []
         for (path, _), outcome in zip(read, self.desk.ingest_many(items)):
             if isinstance(outcome, FactdeskError):
@@ -103,11 +102,9 @@ class BatchSender:
         outcomes, sendable = [], []
         for path, raw in read:
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                outcomes.append(FileOutcome(path, "error", error=f"not UTF-8 text ({error})"))
-                continue
-            sendable.append((path, {"text": text, "id": id_from_filename(path)}))
+                sendable.append((path, ArticleIn.from_path(path, raw).as_request()))
+            except FactdeskError as error:
+                outcomes.append(FileOutcome(path, "error", error=error.message))
         if not sendable:
             return outcomes
         try:

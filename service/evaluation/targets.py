@@ -117,13 +117,9 @@ class HttpTarget:
         self._texts: dict[str, str] = {}
 
     def ingest_file(self, path: Path) -> str:
-        from service.ingest import id_from_filename  # the id `factdesk ingest` would give it
-        from service.parse import detect_format
+        from service.ingest import ArticleIn  # as `factdesk ingest` sends it
 
-        raw = path.read_bytes()
-        fmt = detect_format(raw, path.name).value
-        return self._ingest({"text": raw.decode("utf-8"), "id": id_from_filename(path),
-                             "format": fmt})
+        return self._ingest(ArticleIn.from_path(path).as_request())
 
     def ingest_text(self, text: str, document_id: str) -> str:
         return self._ingest({"text": text, "id": document_id, "format": "text"})
