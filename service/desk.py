@@ -86,10 +86,6 @@ class Factdesk:
         self._llm = self.asker.llm = self.summarizer.llm = client
 
     @property
-    def _catalog(self) -> dict[str, tuple[str, str]]:
-        return self.view.catalog
-
-    @property
     def reader(self) -> Reader:
         """The trained reader, loaded at the first offline answer."""
         if self._reader is None:

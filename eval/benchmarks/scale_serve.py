@@ -252,7 +252,7 @@ def index_memory(desk: Any) -> dict[str, float]:
     if retriever is not None:
         arrays = [v for v in getattr(retriever, "scores", {}).values() if hasattr(v, "nbytes")]
         found["bm25s score matrix"] = sum(a.nbytes for a in arrays) / mib
-    catalog = desk._catalog
+    catalog = desk.view.catalog
     found["catalog"] = (sys.getsizeof(catalog) + sum(
         sys.getsizeof(k) + sys.getsizeof(v) + sum(sys.getsizeof(x) for x in v)
         for k, v in catalog.items())) / mib
