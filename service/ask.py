@@ -40,6 +40,7 @@ class Asker:
         document_ids: Sequence[str] | None = None,
         retrieval: RetrievalMode = RetrievalMode.HYBRID,
         mode: AnswerMode | str = AnswerMode.AUTO,
+        min_confidence: float | None = None,
     ) -> Iterator[AskEvent]:
         """Deltas while the LLM writes, then the verified citations, then the ``Answer``.
 
@@ -60,7 +61,8 @@ class Asker:
         passages, texts = self._as_stored(self.retrieve(question, top_k, document_ids,
                                                          retrieval))
         if mode is AnswerMode.OFFLINE or (mode is AnswerMode.AUTO and not self.llm.configured):
-            return iter([self._offline(question, passages, texts)])
+            return iter([self._offline(question, passages, texts,
+                                       min_confidence=min_confidence)])
         # LLM settings come with the client, so a desk can be pointed at another LLM.
         numbered = prompt_passages(passages, self.llm.settings)
         try:
@@ -68,7 +70,8 @@ class Asker:
         except LLMFailure as failure:
             if mode is AnswerMode.LLM:
                 raise
-            return iter([self._offline(question, passages, texts, failure.code)])
+            return iter([self._offline(question, passages, texts, failure.code,
+                                       min_confidence)])
         return self._llm_events(question, passages, numbered, texts, prompt, stream, mode)
 
     def _llm_events(
@@ -117,14 +120,17 @@ class Asker:
         passages: Sequence[Passage],
         texts: dict[str, str],
         fallback_reason: str | None = None,
+        min_confidence: float | None = None,
     ) -> Answer:
+        if min_confidence is None:
+            min_confidence = self.settings.min_confidence
         if self.settings.answerer == "rules":
             answer = answer_by_rules(question, passages, texts, self.embedder)
         else:
             answer = answer_offline(question, passages, texts, self.reader(),
                                     self.settings.reader_null_margin,
                                     self.settings.reader_rank_weight,
-                                    self.settings.reader_passages)
+                                    self.settings.reader_passages, min_confidence)
         answer.mode = "offline"
         answer.fallback_reason = fallback_reason
         answer.prompt = None

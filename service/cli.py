@@ -339,9 +339,30 @@ def train_reader(
     threads: Annotated[int | None, typer.Option(help="CPU threads.")] = None,
     export_only: Annotated[bool, typer.Option(
         help="Export and score the last checkpoint without training.")] = False,
+    limit: Annotated[list[str] | None, typer.Option(
+        help="FILE=N: train on at most N questions of that data file (by file name).")] = None,
+    holdout: Annotated[list[str] | None, typer.Option(
+        help="FILE=SHARE: hold out this share of that file's articles instead.")] = None,
+    init_from: Annotated[Path | None, typer.Option(
+        help="Start from an exported reader (model.onnx) instead of the base encoder.")] = None,
+    negative_share: Annotated[float, typer.Option(
+        help="Chance of each cut-sentence and same-article negative.")] = 0.3,
+    swap_share: Annotated[float, typer.Option(
+        help="Chance of a swapped-name-or-number negative.")] = 0.5,
+    retrieved_share: Annotated[float, typer.Option(
+        help="Chance of a negative retrieved (BM25) from another article.")] = 0.0,
+    count_share: Annotated[float, typer.Option(
+        help="Chance of a 'How many' question made to count something else.")] = 0.0,
 ) -> None:
     """Fine-tune the reader on extractive QA data and export it (needs the train extra)."""
     from service.reader.train_command import TrainOptions, run
+
+    try:
+        limits = {k: int(v) for k, v in _pairs(limit or [], "--limit")}
+        shares = {k: float(v) for k, v in _pairs(holdout or [], "--holdout")}
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
 
     missing = [str(p) for p in data if not p.is_file()]
     if missing:
@@ -351,5 +372,43 @@ def train_reader(
         data=data, output=output, checkpoint_dir=checkpoint_dir, bench_dir=bench_dir,
         max_examples=max_examples, batch_size=batch_size, learning_rate=learning_rate,
         time_budget_min=time_budget, holdout_share=holdout_share, dev_questions=dev_questions,
-        quantize=quantize, threads=threads, export_only=export_only,
+        quantize=quantize, threads=threads, export_only=export_only, limits=limits,
+        holdout_shares=shares, init_from=init_from, negative_share=negative_share,
+        swap_share=swap_share, retrieved_share=retrieved_share, count_share=count_share,
     ), lambda line: typer.echo(line))
+
+
+def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        name, sep, number = value.rpartition("=")
+        if not sep or not name:
+            raise ValueError(f"{option} takes FILE=VALUE, not {value!r}")
+        float(number)  # raises ValueError naming the value
+        pairs.append((name, number))
+    return pairs
+
+
+@app.command("calibrate-reader")
+def calibrate_reader(
+    data: Annotated[list[Path], typer.Option(
+        "--data", help="SQuAD-format JSON: held-out articles of training files, or unseen files.")],
+    model_dir: Annotated[Path, typer.Option(
+        help="The reader to calibrate (with its training.json).")] = Path("service/reader/model"),
+    bench_dir: Annotated[Path, typer.Option(
+        help="Benchmark data whose texts are kept out.")] = Path("../shared/bench"),
+    limit: Annotated[int | None, typer.Option(help="Ask at most this many questions.")] = None,
+    seed: Annotated[int, typer.Option()] = 13,
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Default abstention threshold; unset: the one with the best "
+        "SQuAD 2.0 F1 on the calibration questions.")] = None,
+) -> None:
+    """Fit the answerability model (confidence and abstention) on questions asked of an open
+    store; writes answerability.json beside the reader (needs the train extra)."""
+    from service.reader.calibrate_command import run
+
+    missing = [str(p) for p in data if not p.is_file()]
+    if missing:
+        typer.echo(f"error: no such data file: {', '.join(missing)}", err=True)
+        raise typer.Exit(code=2)
+    run(data, model_dir, bench_dir, limit, seed, lambda line: typer.echo(line), threshold)

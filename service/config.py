@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     reader_null_margin: float | None = None
     reader_rank_weight: float = Field(1.0, ge=0.0, le=100.0)
     reader_threads: int = Field(0, ge=0, le=64)  # 0: let onnxruntime decide
+    # The confidence (a calibrated probability that the answer is right, from the reader's
+    # answerability model) below which the offline answerer abstains; unset: the threshold
+    # fitted with the model (service/reader/model/answerability.json). A request may set its own.
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
 
     # Retrieval and question limits.
     default_top_k: int = Field(8, ge=1, le=50)

@@ -197,10 +197,11 @@ class Factdesk:
         document_ids: Sequence[str] | None = None,
         retrieval: RetrievalMode = RetrievalMode.HYBRID,
         mode: AnswerMode | str = AnswerMode.AUTO,
+        min_confidence: float | None = None,
     ) -> Answer:
         """The answer to ``question``: the last event of ``ask_stream``."""
-        return last_event(self.ask_stream(question, top_k, document_ids, retrieval, mode),
-                          Answer)
+        return last_event(self.ask_stream(question, top_k, document_ids, retrieval, mode,
+                                          min_confidence), Answer)
 
     def ask_stream(
         self,
@@ -209,10 +210,12 @@ class Factdesk:
         document_ids: Sequence[str] | None = None,
         retrieval: RetrievalMode = RetrievalMode.HYBRID,
         mode: AnswerMode | str = AnswerMode.AUTO,
+        min_confidence: float | None = None,
     ) -> Iterator[AskEvent]:
         """Deltas while the LLM writes, then the verified citations, then the ``Answer``
         (service/ask.py)."""
-        return self.asker.ask_stream(question, top_k, document_ids, retrieval, mode)
+        return self.asker.ask_stream(question, top_k, document_ids, retrieval, mode,
+                                     min_confidence)
 
     def summarize(
         self,

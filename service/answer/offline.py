@@ -1,21 +1,36 @@
-"""The offline answerer: the trained reader reads the retrieved passages; the best span is the
-answer, cited with the sentence (or sentences) it stands in, unless the reader's no-answer
-score comes too close to it, and then factdesk says the articles do not say.
+"""The offline answerer: the trained reader reads the retrieved passages, every span it finds
+is scored by the answerability model (``answerability.py``) with the probability that it is a
+right answer, and the most probable one is the answer, cited with the sentence (or sentences)
+it stands in. When even that one is less probable than the threshold, factdesk says the
+articles do not say.
 
-The margin (span score minus the passage's no-answer score) that answering needs was
-calibrated on held-out questions of the reader's training data (``model/calibration.json``).
+Without an answerability model beside the reader, the span with the best margin over its
+passage's no-answer score answers, when that margin reaches the one calibrated with the reader
+(``model/calibration.json``), with the margin's sigmoid as its confidence.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 
+from service.answer.answerability import AnswerabilityModel, PassageEvidence, candidates
+from service.answer.question import analyse_question
 from service.domain import Answer, Citation, Passage
 from service.reader import Reader, ReaderPassage, ReaderSpan
+from service.reader.reader import Reading
 from service.sentences import sentence_spans
 
 ABSTENTION = "The stored articles do not say."
+ANSWERABILITY_FILE = "answerability.json"
+
+
+@lru_cache(maxsize=4)
+def answerability_model(model_dir: Path) -> AnswerabilityModel | None:
+    """The answerability model fitted for the reader in ``model_dir``, if there is one."""
+    return AnswerabilityModel.load(model_dir / ANSWERABILITY_FILE)
 
 
 def answer_offline(
@@ -26,28 +41,58 @@ def answer_offline(
     min_margin: float | None = None,
     rank_weight: float = 0.0,
     read: int | None = None,
+    min_confidence: float | None = None,
+    model: AnswerabilityModel | None | bool = True,
 ) -> Answer:
     """Answer from ``passages`` (chunks of the articles in ``texts``, best-ranked first) with
     the reader, which reads the first ``read`` of them (all when None); the answer lists them
-    all. A span is chosen by its margin over its own passage's no-answer score (span scores of
-    different passages are not on one scale; the margin is), less ``rank_weight`` for each
-    place its passage stands below the first."""
-    if min_margin is None:
-        min_margin = reader.null_margin
+    all. The span is chosen by its margin (``_by_margin``). ``model`` True judges it with the
+    reader's answerability model (when it has one): ``min_confidence`` (default: the model's
+    threshold) is the probability of being right that answering needs. Without a model (None
+    or False), the margin must reach ``min_margin``."""
+    chosen = list(passages[:read])
     reading = reader.read(
         question,
         [ReaderPassage(p.chunk.document_id, p.chunk.start, p.chunk.end, p.chunk.text)
-         for p in passages[:read]],
+         for p in chosen],
         texts,
     )
+    if model is True:
+        model = answerability_model(reader.model_dir)
     if not reading.spans:
-        return _abstain(passages, 0.0)
-    best = max(reading.spans,
-               key=lambda s: s.score - reading.null_scores[s.passage] - rank_weight * s.passage)
+        return _abstain(passages, 1.0)
+    if model:
+        evidence = [PassageEvidence(p.chunk.text, p.chunk.start, texts[p.chunk.document_id],
+                                    p.dense_score) for p in chosen]
+        scored = [(model.span_score(c.features), c.span)
+                  for c in candidates(analyse_question(question), reading, evidence)]
+        best = _by_margin(reading, rank_weight)
+        score = next(sc for sc, span in scored if span is best)
+        probability = model.confidence(score)
+        threshold = model.threshold if min_confidence is None else min_confidence
+        if probability < threshold:
+            return _abstain(passages, round(1 - probability, 3))
+        return _answer(best, passages, texts, round(probability, 3))
+    if min_margin is None:
+        min_margin = reader.null_margin
+    best = _by_margin(reading, rank_weight)
     margin = best.score - reading.null_scores[best.passage]
     confidence = round(1 / (1 + math.exp(-(margin - min_margin))), 3)
     if margin < min_margin:
-        return _abstain(passages, confidence)
+        return _abstain(passages, round(1 - confidence, 3))
+    return _answer(best, passages, texts, confidence)
+
+
+def _by_margin(reading: Reading, rank_weight: float) -> ReaderSpan:
+    """The span with the best margin over its own passage's no-answer score (span scores of
+    different passages are not on one scale; the margin is), less ``rank_weight`` for each
+    place its passage stands below the first."""
+    return max(reading.spans,
+               key=lambda s: s.score - reading.null_scores[s.passage] - rank_weight * s.passage)
+
+
+def _answer(best: ReaderSpan, passages: Sequence[Passage], texts: dict[str, str],
+            confidence: float) -> Answer:
     passage = passages[best.passage]
     return Answer(
         answer=best.text,
@@ -81,5 +126,6 @@ def _line_end(text: str, index: int) -> int:
 
 
 def _abstain(passages: Sequence[Passage], confidence: float) -> Answer:
+    """An abstention; its ``confidence`` is the probability that the articles do not say."""
     return Answer(answer=ABSTENTION, abstained=True, confidence=confidence, citations=[],
                   passages=list(passages))

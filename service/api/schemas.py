@@ -114,6 +114,10 @@ class AskIn(BaseModel):
     question: str = Field(..., description="A factual question about the stored articles.")
     top_k: int | None = Field(None, description="How many passages to retrieve (1-50).")
     document_ids: list[str] | None = Field(None, description="Search only these documents.")
+    min_confidence: float | None = Field(
+        None, ge=0.0, le=1.0, description="Abstain when the offline answer's confidence (a "
+        "calibrated probability that it is right) is below this; default: the server's "
+        "setting, else the threshold fitted with the model.")
     mode: Literal["offline", "llm", "auto"] = Field(
         "auto", description="`auto` uses the LLM when one is configured and falls back to the "
         "offline answerer when it fails; `llm` reports the LLM's failure as a 502/503/504 error; "

@@ -78,6 +78,7 @@ class Reader:
         self._tokenizer = load_tokenizer(tokenizer)
         card = model_dir / "calibration.json"
         self.calibration = json.loads(card.read_text()) if card.is_file() else {}
+        self.model_dir = model_dir
 
     @property
     def null_margin(self) -> float:

@@ -7,7 +7,7 @@ import platform
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from service.package_versions import package_versions
@@ -17,6 +17,7 @@ from service.reader.training_data import (
     benchmark_shingles,
     file_sha1,
     load_squad,
+    sample_questions,
     split_by_title,
     without_answer_sentence,
 )
@@ -42,6 +43,13 @@ class TrainOptions:
     threads: int | None = None
     seed: int = 13
     export_only: bool = False
+    limits: dict[str, int] = field(default_factory=dict)  # source file name -> questions kept
+    holdout_shares: dict[str, float] = field(default_factory=dict)  # source -> share held out
+    init_from: Path | None = None
+    negative_share: float = 0.3
+    swap_share: float = 0.5
+    retrieved_share: float = 0.0
+    count_share: float = 0.0
 
 
 def base_model_dir() -> Path:
@@ -74,7 +82,8 @@ def run(options: TrainOptions, log) -> dict:  # type: ignore[no-untyped-def]
         exclude = set()
         log(f"warning: {options.bench_dir} not found; no benchmark-overlap filter applied")
     examples, report = load_squad(options.data, exclude)
-    train_set, held = split_by_title(examples, options.holdout_share)
+    train_set, held = split_by_title(examples, options.holdout_share, options.holdout_shares)
+    train_set = sample_questions(train_set, options.limits, options.seed)
     log(f"{len(examples)} questions kept ({report.dropped_benchmark_overlap} dropped for "
         f"benchmark overlap, {report.dropped_duplicates} duplicates, "
         f"{report.dropped_bad_offsets} bad offsets); {len(train_set)} train, {len(held)} held out")
@@ -83,11 +92,14 @@ def run(options: TrainOptions, log) -> dict:  # type: ignore[no-untyped-def]
         max_examples=options.max_examples, batch_size=options.batch_size,
         learning_rate=options.learning_rate,
         time_budget_s=options.time_budget_min * 60 if options.time_budget_min else None,
-        threads=options.threads, seed=options.seed)
+        threads=options.threads, seed=options.seed, init_from=options.init_from,
+        negative_share=options.negative_share, swap_share=options.swap_share,
+        retrieved_share=options.retrieved_share, count_share=options.count_share)
     state = None
     if not options.export_only:
         features = training.featurize(train_set, tokenizer_path, config.negative_share,
-                                      config.seed, config.swap_share)
+                                      config.seed, config.swap_share, config.retrieved_share,
+                                      config.count_share)
         log(f"{len(features)} training windows from {len(train_set)} questions")
         state = training.train(config, features, log)
     else:
@@ -112,6 +124,11 @@ def run(options: TrainOptions, log) -> dict:  # type: ignore[no-untyped-def]
         "train_questions": len(train_set),
         "held_out_questions": len(held),
         "held_out_articles": len({e.title for e in held}),
+        "held_out_titles": {source: sorted({e.title for e in held if e.source == source})
+                            for source in options.holdout_shares},
+        "train_questions_by_file": {source: sum(e.source == source for e in train_set)
+                                    for source in dict.fromkeys(e.source for e in train_set)},
+        "unanswerable_train_questions": sum(not e.answerable for e in train_set),
         "dev_questions": {"answerable": int(figures["has_ans"]),
                           "unanswerable": int(figures["no_ans"]),
                           "unanswerable_made_by_cutting_the_answer_sentence": made_up},

@@ -21,8 +21,11 @@ from pathlib import Path
 
 from service.reader.training_data import (
     QAExample,
+    changed_count,
+    counted_nouns,
     mentions,
     names_and_numbers,
+    retrieved_elsewhere,
     swapped_question,
     without_answer_sentence,
 )
@@ -49,6 +52,9 @@ class TrainConfig:
     threads: int | None = None
     negative_share: float = 0.3  # chance of each made-up unanswerable window (see featurize)
     swap_share: float = 0.5  # chance of a question with a swapped name or number (featurize)
+    retrieved_share: float = 0.0  # chance of a passage retrieved from another article (featurize)
+    count_share: float = 0.0  # chance of a "How many" question counting something else
+    init_from: Path | None = None  # an exported reader (model.onnx) to start from
 
 
 @dataclass
@@ -86,14 +92,18 @@ def label_windows(example: QAExample, windows: Sequence[Window]) -> list[Feature
 
 
 def featurize(examples: Sequence[QAExample], tokenizer_path: Path, negative_share: float,
-              seed: int, swap_share: float = 0.0) -> list[Feature]:
+              seed: int, swap_share: float = 0.0, retrieved_share: float = 0.0,
+              count_share: float = 0.0) -> list[Feature]:
     """Training windows: each question with its own context, plus unanswerable ones made
     from it. With probability ``negative_share`` each, an answerable question is also
     paired with its context less the sentence that holds the answer (on topic, but silent on
     the point: the case an answerer most often meets among retrieved passages) and with
     another paragraph of its article; with probability ``swap_share``, its question with a
     name or number swapped for one the context lacks (``swapped_question``) is paired with
-    the window that holds the now merely plausible answer. A long context gives all the
+    the window that holds the now merely plausible answer. With ``retrieved_share``, the
+    question is also paired with the best passage a BM25 search finds in another article
+    (``retrieved_elsewhere``), and with ``count_share`` a "How many" question is made to count
+    something its context never mentions (``changed_count``). A long context gives all the
     windows that hold the answer and one window that does not."""
     tokenizer = load_tokenizer(tokenizer_path)
     rng = random.Random(seed)
@@ -103,6 +113,8 @@ def featurize(examples: Sequence[QAExample], tokenizer_path: Path, negative_shar
         if not contexts or contexts[-1] != example.context:
             contexts.append(example.context)
     pool = names_and_numbers(e.question for e in examples)
+    nouns = counted_nouns(e.question for e in examples)
+    elsewhere = retrieved_elsewhere(examples, retrieved_share, seed) if retrieved_share else {}
     features: list[Feature] = []
     for example in examples:
         windows = make_windows(tokenizer, example.question, [example.context])
@@ -124,14 +136,26 @@ def featurize(examples: Sequence[QAExample], tokenizer_path: Path, negative_shar
                 window = make_windows(tokenizer, example.question, [other])[0]
                 features.append(Feature(window.ids, window.type_ids, 0, 0))
         if swap_share and rng.random() < swap_share:
-            swapped = swapped_question(example, pool, rng)
-            if swapped is not None:
-                windows = make_windows(tokenizer, swapped, [example.context])
-                holding = [w for w, f in zip(windows, label_windows(example, windows))
-                           if f.start > 0]
-                for window in holding[:1]:
-                    features.append(Feature(window.ids, window.type_ids, 0, 0))
+            features.extend(_asked_otherwise(tokenizer, example,
+                                             swapped_question(example, pool, rng)))
+        if example.id in elsewhere:
+            window = make_windows(tokenizer, example.question, [elsewhere[example.id]])[0]
+            features.append(Feature(window.ids, window.type_ids, 0, 0))
+        if count_share and rng.random() < count_share:
+            features.extend(_asked_otherwise(tokenizer, example,
+                                             changed_count(example, nouns, rng)))
     return features
+
+
+def _asked_otherwise(tokenizer, example: QAExample,  # type: ignore[no-untyped-def]
+                     question: str | None) -> list[Feature]:
+    """The changed ``question`` (None: none could be made) with the window that holds the
+    original answer, now merely plausible, labelled unanswerable."""
+    if question is None:
+        return []
+    windows = make_windows(tokenizer, question, [example.context])
+    holding = [w for w, f in zip(windows, label_windows(example, windows)) if f.start > 0]
+    return [Feature(w.ids, w.type_ids, 0, 0) for w in holding[:1]]
 
 
 def saved_state(checkpoint_dir: Path) -> TrainState | None:
@@ -168,6 +192,11 @@ def train(config: TrainConfig, features: Sequence[Feature], log: Log) -> TrainSt
     config.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = config.checkpoint_dir / "last.pt"
     model = AutoModelForQuestionAnswering.from_pretrained(str(config.base_model))
+    if config.init_from is not None and not checkpoint.exists():
+        from service.reader.warm_start import load_into
+
+        load_into(model, config.init_from)
+        log(f"warm start from {config.init_from}")
     if config.freeze_word_embeddings:
         model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]

@@ -236,17 +236,86 @@ def mentions(text: str, answers: Sequence[str]) -> bool:
 
 
 def split_by_title(
-    examples: Iterable[QAExample], holdout_share: float
+    examples: Iterable[QAExample], holdout_share: float,
+    shares: dict[str, float] | None = None,
 ) -> tuple[list[QAExample], list[QAExample]]:
     """(train, held out): an article goes wholly to one side. Each source file holds out its
-    own share, so every kind of data is represented on both sides: its titles are ordered by a
-    hash and the first ``ceil(share * titles)`` are held out (at least one article each)."""
+    own share (``shares[source]``, else ``holdout_share``), so every kind of data is represented
+    on both sides: its titles are ordered by a hash and the first ``ceil(share * titles)`` are
+    held out (at least one article each)."""
     examples = list(examples)
     held_titles: set[tuple[str, str]] = set()
     for source in sorted({e.source for e in examples}):
+        share = (shares or {}).get(source, holdout_share)
         titles = sorted({e.title for e in examples if e.source == source},
                         key=lambda t: hashlib.sha1(t.encode()).hexdigest())
-        held_titles |= {(source, t) for t in titles[:math.ceil(holdout_share * len(titles))]}
+        held_titles |= {(source, t) for t in titles[:math.ceil(share * len(titles))]}
     train = [e for e in examples if (e.source, e.title) not in held_titles]
     held = [e for e in examples if (e.source, e.title) in held_titles]
     return train, held
+
+
+def sample_questions(examples: Sequence[QAExample], limits: dict[str, int],
+                     seed: int) -> list[QAExample]:
+    """At most ``limits[source]`` questions of each source file (drawn at random, in their
+    original order); sources without a limit are kept whole."""
+    kept: list[QAExample] = []
+    for source in dict.fromkeys(e.source for e in examples):
+        of_source = [e for e in examples if e.source == source]
+        limit = limits.get(source)
+        if limit is not None and limit < len(of_source):
+            chosen = set(random.Random(f"{seed}-{source}").sample(range(len(of_source)), limit))
+            of_source = [e for n, e in enumerate(of_source) if n in chosen]
+        kept.extend(of_source)
+    return kept
+
+
+def retrieved_elsewhere(examples: Sequence[QAExample], share: float,
+                        seed: int, depth: int = 5) -> dict[str, str]:
+    """For about ``share`` of the answerable questions (by id), the best passage that a BM25
+    search over every context of *other* articles returns and that does not mention the answer:
+    the on-topic passage an open store puts before the reader when it holds no answer."""
+    from service.retrieve.lexical import LexicalIndex
+
+    contexts: dict[str, tuple[str, str]] = {}  # id -> (title, context)
+    for example in examples:
+        key = hashlib.sha1(example.context.encode()).hexdigest()[:16]
+        contexts.setdefault(key, (example.title, example.context))
+    index = LexicalIndex()
+    index.add((key, context) for key, (_, context) in contexts.items())
+    rng = random.Random(seed)
+    found: dict[str, str] = {}
+    for example in examples:
+        if not example.answerable or rng.random() >= share:
+            continue
+        for key, _ in index.search(example.question, depth):
+            title, context = contexts[key]
+            if title != example.title and not mentions(context, example.answers):
+                found[example.id] = context
+                break
+    return found
+
+
+# "How many <counted thing>": the thing a count is of.
+_HOW_MANY = re.compile(r"\b[Hh]ow many ([a-z]+)")
+
+
+def counted_nouns(questions: Iterable[str]) -> list[str]:
+    """The nouns that "How many ..." questions count (``changed_count``'s replacements)."""
+    return sorted({m.group(1) for q in questions for m in _HOW_MANY.finditer(q)
+                   if len(m.group(1)) > 3})
+
+
+def changed_count(example: QAExample, nouns: Sequence[str], rng: random.Random) -> str | None:
+    """"How many soldiers died?" as "How many ships died?" when the context never mentions
+    ships: the context still gives a count, but of something else (a changed number kind, as
+    SQuAD 2.0's writers made unanswerable questions). None when the question counts nothing."""
+    match = _HOW_MANY.search(example.question)
+    if match is None or not nouns:
+        return None
+    context = example.context.lower()
+    for _ in range(8):
+        other = rng.choice(nouns)
+        if other[:5] not in context and other[:5] != match.group(1)[:5]:
+            return example.question[: match.start(1)] + other + example.question[match.end(1):]
+    return None

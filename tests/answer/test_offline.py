@@ -1,6 +1,7 @@
 """The offline answerer with the shipped reader: the answer is a span of a passage, cited with
 the whole sentence that holds it at exact article offsets; a question the passages do not
-touch is abstained on; a lower-ranked passage costs ``rank_weight`` per place."""
+touch is abstained on; without the answerability model, a lower-ranked passage costs
+``rank_weight`` per place."""
 
 from __future__ import annotations
 
@@ -65,8 +66,8 @@ def test_rank_weight_moves_the_choice_to_the_better_ranked_passage(reader: Reade
     passages = [Passage(Chunk("a:0", "a", 0, 0, len(first), first), "A", 0.9),
                 Passage(Chunk("b:0", "b", 0, 0, len(second), second), "B", 0.8)]
     question = "How much did the dredging cost?"
-    alone = answer_offline(question, passages, texts, reader, min_margin=-100.0)
+    alone = answer_offline(question, passages, texts, reader, min_margin=-100.0, model=False)
     assert alone.citations[0].document_id == "b"
     pulled = answer_offline(question, passages, texts, reader, min_margin=-100.0,
-                            rank_weight=100.0)
+                            rank_weight=100.0, model=False)
     assert pulled.citations[0].document_id == "a"

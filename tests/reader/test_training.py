@@ -70,3 +70,32 @@ def test_a_few_steps_lower_the_loss_and_the_export_reads(tmp_path: Path) -> None
                           {"a": context})
     assert reading.spans and all(context[s.start:s.end] == s.text for s in reading.spans)
     assert len(reading.null_scores) == 1
+
+
+def test_a_warm_start_takes_the_shipped_readers_weights() -> None:
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    from service.reader.model_files import MODEL_DIR
+    from service.reader.train_command import base_model_dir
+    from service.reader.warm_start import load_into
+
+    model = AutoModelForQuestionAnswering.from_pretrained(str(base_model_dir()))
+    missing = load_into(model, MODEL_DIR / "model.onnx")
+    assert missing == []
+    model.eval()
+    ids = torch.randint(1000, 20000, (1, 48))
+    types = torch.zeros_like(ids)
+    types[:, 16:] = 1
+    with torch.no_grad():
+        start = model(input_ids=ids, attention_mask=torch.ones_like(ids),
+                      token_type_ids=types).start_logits.numpy()
+    session = ort.InferenceSession(str(MODEL_DIR / "model.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    shipped = session.run(None, {"input_ids": ids.numpy(), "attention_mask": np.ones_like(
+        ids.numpy()), "token_type_ids": types.numpy()})[0]
+    # int8 activations make the shipped graph differ a little; an untrained head would not
+    # correlate at all.
+    assert np.corrcoef(start[0], shipped[0])[0, 1] > 0.95

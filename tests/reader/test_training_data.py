@@ -107,3 +107,53 @@ def test_a_swapped_question_names_what_the_context_lacks() -> None:
     assert "Who rebuilt the Vistula Bridge in 2004?" in seen
     no_names = QAExample("2", "t", "who rebuilt it?", context, ("Anna Kowalska",), 40)
     assert swapped_question(no_names, pool, random.Random(0)) is None
+
+
+def test_a_source_limit_keeps_that_many_questions_of_that_file_only() -> None:
+    from service.reader.training_data import QAExample, sample_questions
+
+    examples = [QAExample(f"a{n}", "t", "q?", "c", (), -1, source="a.json") for n in range(10)]
+    examples += [QAExample(f"b{n}", "t", "q?", "c", (), -1, source="b.json") for n in range(4)]
+    kept = sample_questions(examples, {"a.json": 3}, seed=1)
+    assert sum(e.source == "a.json" for e in kept) == 3
+    assert sum(e.source == "b.json" for e in kept) == 4
+    assert sample_questions(examples, {"a.json": 3}, seed=1) == kept  # the same draw each run
+
+
+def test_a_retrieved_negative_comes_from_another_article_and_lacks_the_answer() -> None:
+    from service.reader.training_data import QAExample, retrieved_elsewhere
+
+    bridge = "The Vistula bridge in Warsaw was rebuilt by Anna Kowalska after the war."
+    other_bridge = "The Oder bridge in Wroclaw was rebuilt in 1950, the city said."
+    unrelated = "Apple harvests in Grojec were good this autumn, growers said."
+    examples = [
+        QAExample("1", "warsaw", "Who rebuilt the Vistula bridge?", bridge, ("Anna Kowalska",),
+                  bridge.index("Anna")),
+        QAExample("2", "wroclaw", "When was the Oder bridge rebuilt?", other_bridge, ("1950",),
+                  other_bridge.index("1950")),
+        QAExample("3", "grojec", "Where were apple harvests good?", unrelated, ("Grojec",),
+                  unrelated.index("Grojec")),
+    ]
+    found = retrieved_elsewhere(examples, share=1.0, seed=0)
+    assert found["1"] == other_bridge  # the on-topic passage of another article
+    assert found["2"] == bridge
+    assert all(text != e.context for e in examples for qid, text in found.items()
+               if qid == e.id)
+
+
+def test_a_changed_count_asks_for_something_the_context_never_mentions() -> None:
+    import random
+
+    from service.reader.training_data import QAExample, changed_count, counted_nouns
+
+    context = "Storm Ingrid forced the evacuation of 3,450 homes on Friday."
+    example = QAExample("1", "t", "How many homes were evacuated?", context, ("3,450",),
+                        context.index("3,450"))
+    nouns = counted_nouns(["How many people died?", "How many homes burned?",
+                           "how many soldiers were hurt?"])
+    assert nouns == ["homes", "people", "soldiers"]
+    for seed in range(10):
+        changed = changed_count(example, nouns, random.Random(seed))
+        assert changed in {"How many people were evacuated?", "How many soldiers were evacuated?"}
+    asks_no_count = QAExample("2", "t", "Who was evacuated?", context, ("homes",), 0)
+    assert changed_count(asks_no_count, nouns, random.Random(0)) is None
