@@ -34,6 +34,20 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+def enclosing_sentences(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span ``text[start:end]`` widened to the whole sentences of its line it touches."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    wide_start, wide_end = start, end
+    for a, b in sentence_spans(text, line_start, line_end):
+        if a <= start < b:
+            wide_start = min(wide_start, a)
+        if a < end <= b:
+            wide_end = max(wide_end, b)
+    return wide_start, wide_end
+
+
 def _split_line(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
     line = text[start:end]
     piece_start = 0

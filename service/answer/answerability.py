@@ -31,7 +31,7 @@ from pathlib import Path
 from service.answer.question import AnswerType, Question
 from service.reader.reader import Reading, ReaderSpan
 from service.retrieve.terms import lexical_terms
-from service.sentences import sentence_spans
+from service.sentences import enclosing_sentences
 
 FEATURES = (
     "margin", "span_score", "null_score", "margin_below_best", "min_null", "rank",
@@ -132,19 +132,9 @@ def _share(wanted: set[str], held: set[str]) -> float:
 def _sentence_terms(item: PassageEvidence, span: ReaderSpan,
                     cache: dict[tuple[int, int], set[str]]) -> set[str]:
     """Terms of the sentence(s) of the article the span stands in."""
-    text = item.article
-    line_start = text.rfind("\n", 0, span.start) + 1
-    line_end = text.find("\n", span.end)
-    line_end = len(text) if line_end < 0 else line_end
-    start, end = span.start, span.end
-    for a, b in sentence_spans(text, line_start, line_end):
-        if a <= span.start < b:
-            start = min(start, a)
-        if a < span.end <= b:
-            end = max(end, b)
-    key = (start, end)
+    key = enclosing_sentences(item.article, span.start, span.end)
     if key not in cache:
-        cache[key] = set(lexical_terms(text[start:end]))
+        cache[key] = set(lexical_terms(item.article[key[0]:key[1]]))
     return cache[key]
 
 

@@ -21,7 +21,7 @@ from service.answer.question import analyse_question
 from service.domain import Answer, Citation, Passage
 from service.reader import Reader, ReaderPassage, ReaderSpan
 from service.reader.reader import Reading
-from service.sentences import sentence_spans
+from service.sentences import enclosing_sentences
 
 ABSTENTION = "The stored articles do not say."
 ANSWERABILITY_FILE = "answerability.json"
@@ -105,24 +105,10 @@ def _answer(best: ReaderSpan, passages: Sequence[Passage], texts: dict[str, str]
 
 def _cite_sentences(span: ReaderSpan, passage: Passage, text: str) -> Citation:
     """The sentences of the article that hold the span, whole."""
-    start, end = span.start, span.end
-    for a, b in sentence_spans(text, _line_start(text, span.start), _line_end(text, span.end)):
-        if a <= span.start < b:
-            start = min(start, a)
-        if a < span.end <= b:
-            end = max(end, b)
+    start, end = enclosing_sentences(text, span.start, span.end)
     quote = text[start:end].rstrip()
     return Citation(span.document_id, passage.title, passage.chunk.id, start,
                     start + len(quote), quote)
-
-
-def _line_start(text: str, index: int) -> int:
-    return text.rfind("\n", 0, index) + 1
-
-
-def _line_end(text: str, index: int) -> int:
-    end = text.find("\n", index)
-    return len(text) if end < 0 else end
 
 
 def _abstain(passages: Sequence[Passage], confidence: float) -> Answer:
