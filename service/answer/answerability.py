@@ -94,7 +94,7 @@ def candidates(question: Question, reading: Reading,
         answer_terms = set(lexical_terms(span.text))
         agreement = sum(1 for p, texts in answers_by_passage.items()
                         if p != span.passage and _normal(span.text) in texts)
-        fits, clashes = _type_fit(question.answer_type, span.text)
+        fits, clashes = type_fit(question.answer_type, span.text)
         values = {
             "margin": margin,
             "span_score": span.score,
@@ -138,7 +138,7 @@ def _sentence_terms(item: PassageEvidence, span: ReaderSpan,
     return cache[key]
 
 
-def _type_fit(wanted: AnswerType, answer: str) -> tuple[float, float]:
+def type_fit(wanted: AnswerType, answer: str) -> tuple[float, float]:
     """(fits, clashes): whether the span has the shape the question asks for, or one it
     cannot have (a number asked, no number given; a name asked, a bare number given)."""
     has_number = bool(_DIGIT.search(answer) or _NUMBER_WORD.search(answer))

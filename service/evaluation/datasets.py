@@ -29,6 +29,8 @@ class EvalQuestion:
     answerable: bool
     difficulty: str
     note: str | None = None
+    # Values the articles give for an earlier time: an answer with one is a stale figure.
+    stale_answers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def _question(item: dict[str, object]) -> EvalQuestion:
     answers = item.get("answers") or []
     quote = item.get("quote")
     note = item.get("note")
+    stale = item.get("stale_answers") or []
     return EvalQuestion(
         id=str(item["id"]),
         question=str(item["question"]),
@@ -95,6 +98,7 @@ def _question(item: dict[str, object]) -> EvalQuestion:
         answerable=bool(item["answerable"]),
         difficulty=str(item["difficulty"]),
         note=str(note) if note is not None else None,
+        stale_answers=tuple(str(a) for a in stale) if isinstance(stale, list) else (),
     )
 
 

@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from service.evaluation import trust
+from service.evaluation.failures import failure_class
+from service.evaluation.plots import write_trust_plots
 from service.evaluation.results import QuestionResult
 from service.evaluation.runner import EvalRun
 from service.evaluation.summary import Summary
@@ -16,7 +19,7 @@ from service.evaluation.summary import Summary
 # Metrics where a smaller value is the better one.
 LOWER_IS_BETTER = {
     "errors", "quotes_not_found", "answered_unanswerable_rate", "wrongly_abstained_rate",
-    "latency_p50_ms", "latency_p95_ms",
+    "latency_p50_ms", "latency_p95_ms", "confidence_ece", "risk_coverage_area",
 }
 # Counts that describe the set rather than measure the service.
 SET_SIZE = {"questions", "answerable", "unanswerable", "citations"}
@@ -30,13 +33,15 @@ MAX_QUOTE_CHARS = 220
 
 
 def write_reports(run: EvalRun, directory: Path) -> tuple[Path, Path]:
+    """``STEM.json``, ``STEM.md`` and the trust plots the Markdown links to."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"{run.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
     json_path = directory / f"{stem}.json"
     md_path = directory / f"{stem}.md"
     json_path.write_text(json.dumps(asdict(run), indent=2, ensure_ascii=False) + "\n",
                          encoding="utf-8")
-    md_path.write_text(markdown_report(run), encoding="utf-8")
+    plots = write_trust_plots(run.questions, directory, stem)
+    md_path.write_text(markdown_report(run, [p.name for p in plots]), encoding="utf-8")
     return json_path, md_path
 
 
@@ -87,7 +92,7 @@ def compare_summaries(old: dict[str, Any], new: Summary) -> list[Delta]:
 # ---- Markdown ------------------------------------------------------------------------------
 
 
-def markdown_report(run: EvalRun) -> str:
+def markdown_report(run: EvalRun, plots: list[str] | None = None) -> str:
     settings = ", ".join(f"{k} {v}" for k, v in run.settings.items() if v is not None)
     lines = [
         f"# Eval: {run.dataset} ({run.started})",
@@ -112,10 +117,11 @@ def markdown_report(run: EvalRun) -> str:
         "",
         *(["## By difficulty", "", *_group_table("difficulty", run.by_difficulty), ""]
           if run.by_difficulty else []),
+        *_trust_section(run, plots or []),
         "## Failures",
         "",
     ]
-    failures = [(r, why) for r in run.questions if (why := failure_reason(r))]
+    failures = [(r, why) for r in run.questions if (why := failure_class(r))]
     if failures:
         lines += ["| id | question | expected | got | cited quote | why |",
                   "|---|---|---|---|---|---|"]
@@ -125,21 +131,23 @@ def markdown_report(run: EvalRun) -> str:
     return "\n".join(lines) + "\n"
 
 
-def failure_reason(result: QuestionResult) -> str | None:
-    scores = result.scores
-    if result.error:
-        return f"error: {result.error}"
-    if any(not c.exact for c in result.citations):
-        return "citation not exact"
-    if not result.answerable:
-        return None if result.abstained else "answered an unanswerable question"
-    if result.abstained:
-        return "abstained"
-    if not scores.contains_gold:
-        return "wrong answer"
-    if not scores.citation_support:
-        return "citation does not support"
-    return None
+def _trust_section(run: EvalRun, plots: list[str]) -> list[str]:
+    """Failure classes, the reliability table and links to the plots."""
+    lines = ["## Failure breakdown", "", "| class | questions |", "|---|---|"]
+    lines += [f"| {name} | {count} |" for name, count in run.failures.items()]
+    lines.append("")
+    items = trust.judged(run.questions)
+    bins = [b for b in trust.reliability(items) if b.answers]
+    if bins:
+        lines += ["## Reliability", "",
+                  "Answers given, by confidence: how many, their mean confidence and the share "
+                  "that contain the gold answer.", "",
+                  "| confidence | answers | mean confidence | share right |", "|---|---|---|---|"]
+        lines += [f"| {b.low:.1f}–{b.high:.1f} | {b.answers} | {format_value('', b.mean_confidence)}"
+                  f" | {format_value('', b.share_right)} |" for b in bins]
+        lines.append("")
+    lines += [f"![{name}]({name})" for name in plots]
+    return [*lines, ""] if plots else lines
 
 
 def _modes(run: EvalRun) -> str:

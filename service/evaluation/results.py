@@ -40,6 +40,7 @@ class QuestionResult:
     answerable: bool
     expected: list[str]
     quote: str | None
+    stale_answers: list[str] = field(default_factory=list)
     answer: str = ""
     abstained: bool = False
     confidence: float = 0.0

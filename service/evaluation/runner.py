@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from service.domain import Citation
 from service.evaluation.datasets import EvalDataset, EvalQuestion, summeval_articles
+from service.evaluation.failures import failure_breakdown
 from service.evaluation.metrics import (
     MRR_CUTOFF,
     RetrievedSpan,
@@ -38,6 +39,7 @@ class EvalRun:
     by_type: dict[str, Summary]
     by_difficulty: dict[str, Summary]
     questions: list[QuestionResult]
+    failures: dict[str, int] = field(default_factory=dict)  # failures.CLASSES -> count
 
 
 OnResult = Callable[[QuestionResult], None]
@@ -104,6 +106,7 @@ def run_eval(
         by_type=summarise_by(results, lambda r: r.type),
         by_difficulty=summarise_by(results, lambda r: r.difficulty),
         questions=results,
+        failures=failure_breakdown(results),
     )
 
 
@@ -118,6 +121,7 @@ def ask_and_score(
         id=question.id, question=question.question, type=question.type,
         difficulty=question.difficulty, answerable=question.answerable,
         expected=list(question.answers), quote=question.quote,
+        stale_answers=list(question.stale_answers),
     )
     return record_reply(
         result, target, question.question, None, lambda: _failed_scores(question),

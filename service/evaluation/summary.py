@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from service.evaluation import trust
 from service.evaluation.results import QuestionResult
 
 
@@ -37,6 +38,14 @@ class Summary:
     abstention_recall: float | None  # unanswerable questions abstained on
     answered_unanswerable_rate: float | None
     wrongly_abstained_rate: float | None
+    # Trust in the confidence (service/evaluation/trust.py): answers given that are right,
+    # the share of questions answered, how well confidence ranks right answers over the rest,
+    # its calibration error, and the area under the risk-coverage curve.
+    answered_precision: float | None
+    coverage: float | None
+    confidence_auroc: float | None
+    confidence_ece: float | None
+    risk_coverage_area: float | None
     latency_p50_ms: float | None
     latency_p95_ms: float | None
 
@@ -48,6 +57,7 @@ def summarise(results: Sequence[QuestionResult]) -> Summary:
     exact_flags = [c.exact for r in ok for c in r.citations]
     abstentions = [r for r in ok if r.abstained]
     latencies = [r.latency_ms for r in ok if r.latency_ms is not None]
+    judged = trust.judged(results)
     return Summary(
         questions=len(results),
         answerable=len(answerable),
@@ -72,6 +82,11 @@ def summarise(results: Sequence[QuestionResult]) -> Summary:
             [r.error is None and not r.abstained for r in unanswerable]
         ),
         wrongly_abstained_rate=mean([r.error is None and r.abstained for r in answerable]),
+        answered_precision=trust.answered_precision(judged),
+        coverage=trust.coverage(judged),
+        confidence_auroc=trust.auroc(judged),
+        confidence_ece=trust.expected_calibration_error(judged),
+        risk_coverage_area=trust.risk_coverage_area(judged),
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
     )

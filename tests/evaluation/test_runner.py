@@ -80,7 +80,23 @@ def test_runner_writes_reports_with_every_field(
     answerable = [q for q in questions if q["answerable"]]
     # The seed is the only article, so the supporting chunk is always retrieved.
     assert all(q["scores"]["supporting_rank"] is not None for q in answerable)
-    assert "## Failures" in md_path.read_text(encoding="utf-8")
+    markdown = md_path.read_text(encoding="utf-8")
+    assert "## Failures" in markdown and "## Failure breakdown" in markdown
+    assert set(report["failures"]) == {"unanswerable_answered", "wrongly_abstained",
+                                       "stale_figure", "wrong_type", "wrong_entity",
+                                       "citation_not_exact", "citation_unsupported", "error"}
+    failed = sum(1 for q in questions
+                 if q["error"] or (q["answerable"] != (not q["abstained"]))
+                 or (q["answerable"] and not q["scores"]["contains_gold"])
+                 or (q["answerable"] and not q["scores"]["citation_support"]))
+    assert sum(report["failures"].values()) == failed
+    for kind in ("reliability", "risk-coverage"):
+        plot = md_path.with_name(f"{md_path.stem}-{kind}.png")
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", kind
+        assert f"]({plot.name})" in markdown
+    for metric in ("answered_precision", "coverage", "confidence_auroc", "confidence_ece",
+                   "risk_coverage_area"):
+        assert metric in summary
 
 
 def test_a_failed_call_is_recorded_and_scored_as_wrong(target: EmbeddedTarget) -> None:
