@@ -70,7 +70,8 @@ training adds unanswerable windows made from answerable questions: the context l
 sentence holding the answer, and another paragraph of the same article (each with probability
 {config.get('negative_share')}); and, with probability {config.get('swap_share')}, the question
 with one name or number it shares with the context swapped for one the context lacks, paired
-with the window that holds the now merely plausible answer.
+with the window that holds the now merely plausible answer.{_more_negatives(config)}
+{_by_file(record)}{_warm_start(config)}
 
 ## Training
 
@@ -90,7 +91,7 @@ with the window that holds the now merely plausible answer.
 | training time | {state.get('train_minutes')} min on {record['machine']} ({config.get('threads')} threads); {record['run_minutes']} min for the whole command |
 | seed | {config.get('seed')} |
 | software | {versions} |
-
+{_curve(state)}
 ## Held-out development set
 
 {int(dev['questions'])} questions from the held-out articles
@@ -104,3 +105,43 @@ scoring; the no-answer margin that maximises F1 here is the one factdesk answers
 |---|---|---|---|---|---|
 | {dev['em']:.3f} | {dev['f1']:.3f} | {dev['has_ans_em']:.3f} | {dev['has_ans_f1']:.3f} | {dev['no_ans_f1']:.3f} | {dev['threshold']:.2f} |
 """
+
+
+def _more_negatives(config: dict[str, Any]) -> str:
+    said = []
+    if float(config.get("retrieved_share") or 0):
+        said.append(f"with probability {config['retrieved_share']}, the passage that BM25 over the "
+                    "other articles' contexts ranks best for the question and that lacks the "
+                    "answer (what an open store puts before the reader)")
+    if float(config.get("count_share") or 0):
+        said.append(f"with probability {config['count_share']}, a 'How many' question made to "
+                    "count something its context does not count")
+    return (" Also: " + "; and ".join(said) + ".") if said else ""
+
+
+def _by_file(record: dict[str, Any]) -> str:
+    by_file = record.get("train_questions_by_file")
+    if not by_file:
+        return ""
+    parts = ", ".join(f"`{name}` {count:,}" for name, count in by_file.items())
+    real = record.get("unanswerable_train_questions")
+    return (f"\nQuestions trained on, by file: {parts}"
+            + (f"; {real:,} of them unanswerable as written." if real is not None else ".")
+            + "\n")
+
+
+def _warm_start(config: dict[str, Any]) -> str:
+    init = config.get("init_from")
+    if not init or init == "None":
+        return ""
+    return (f"\nWarm-started from an earlier factdesk reader (`{init}`), itself trained from the "
+            "base model on the data its own card listed (kept in `DATA_SOURCES.md`).\n")
+
+
+def _curve(state: dict[str, Any]) -> str:
+    curve = state.get("curve")
+    if not curve:
+        return ""
+    rows = "\n".join(f"| {int(step):,} | {loss:.3f} |" for step, loss in curve)
+    return ("\nLearning curve (mean training loss over each tenth of the steps):\n\n"
+            f"| up to step | loss |\n|---|---|\n{rows}\n")

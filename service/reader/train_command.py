@@ -138,7 +138,8 @@ def run(options: TrainOptions, log) -> dict:  # type: ignore[no-untyped-def]
             "steps": state.step, "windows_seen": state.examples_seen,
             "train_minutes": round(state.elapsed_s / 60, 1),
             "final_loss": round(sum(state.losses[-50:]) / max(1, len(state.losses[-50:])), 4),
-            "first_loss": round(sum(state.losses[:50]) / max(1, len(state.losses[:50])), 4)},
+            "first_loss": round(sum(state.losses[:50]) / max(1, len(state.losses[:50])), 4),
+            "curve": loss_curve(state.losses)},
         "dev": figures,
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "command": " ".join(["factdesk", *sys.argv[1:]]),
@@ -182,3 +183,12 @@ def _dev_items(held: list[QAExample], limit: int, seed: int) -> tuple[list[QAExa
                                   (), -1))
     return chosen + made, len(made)
 
+
+def loss_curve(losses: list[float], points: int = 10) -> list[list[float]]:
+    """[last step, mean loss] over each of ``points`` equal runs of steps: the learning curve."""
+    if not losses:
+        return []
+    size = max(1, -(-len(losses) // points))
+    return [[min(start + size, len(losses)),
+             round(sum(losses[start:start + size]) / len(losses[start:start + size]), 4)]
+            for start in range(0, len(losses), size)]
