@@ -22,7 +22,7 @@ DIFFICULTIES = {"easy", "paraphrase", "multi-sentence", "attribution", "hard"}
 # Difficulties where the answer may legitimately be absent from the quote (the note says why).
 INDIRECT = {"multi-sentence", "paraphrase"}
 REQUIRED = {"id", "question", "answers", "quote", "type", "answerable", "difficulty"}
-OPTIONAL = {"note"}
+OPTIONAL = {"note", "stale_answers"}
 
 MIN_ITEMS = 64
 MIN_UNANSWERABLE = 14
