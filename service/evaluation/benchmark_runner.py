@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from service.evaluation.benchmarks import Benchmark, BenchQuestion
-from service.evaluation.failures import failure_breakdown
 from service.evaluation.metrics import (
     MRR_CUTOFF,
     contains_every,
@@ -70,7 +69,6 @@ def run_benchmark(
         by_type=summarise_by(results, lambda r: r.type),
         by_difficulty={},
         questions=results,
-        failures=failure_breakdown(results),
     )
 
 

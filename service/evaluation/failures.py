@@ -25,7 +25,7 @@ CLASSES = (
     "wrong_entity", "citation_not_exact", "citation_unsupported", "error",
 )
 # Dataset types the answer's shape can be checked against.
-_SHAPES = {kind.value: kind for kind in AnswerType} | {"organization": AnswerType.ORGANISATION}
+_SHAPES = {kind.value: kind for kind in AnswerType}
 
 
 def failure_class(result: QuestionResult) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from service.evaluation import trust
-from service.evaluation.failures import failure_class
+from service.evaluation.failures import failure_breakdown, failure_class
 from service.evaluation.plots import write_trust_plots
 from service.evaluation.results import QuestionResult
 from service.evaluation.runner import EvalRun
@@ -38,7 +38,8 @@ def write_reports(run: EvalRun, directory: Path) -> tuple[Path, Path]:
     stem = f"{run.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
     json_path = directory / f"{stem}.json"
     md_path = directory / f"{stem}.md"
-    json_path.write_text(json.dumps(asdict(run), indent=2, ensure_ascii=False) + "\n",
+    report = {**asdict(run), "failures": failure_breakdown(run.questions)}
+    json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                          encoding="utf-8")
     plots = write_trust_plots(run.questions, directory, stem)
     md_path.write_text(markdown_report(run, [p.name for p in plots]), encoding="utf-8")
@@ -121,7 +122,8 @@ def markdown_report(run: EvalRun, plots: list[str] | None = None) -> str:
         "## Failures",
         "",
     ]
-    failures = [(r, why) for r in run.questions if (why := failure_class(r))]
+    failures = [(r, f"error: {r.error}" if why == "error" else why)
+                for r in run.questions if (why := failure_class(r))]
     if failures:
         lines += ["| id | question | expected | got | cited quote | why |",
                   "|---|---|---|---|---|---|"]
@@ -134,7 +136,7 @@ def markdown_report(run: EvalRun, plots: list[str] | None = None) -> str:
 def _trust_section(run: EvalRun, plots: list[str]) -> list[str]:
     """Failure classes, the reliability table and links to the plots."""
     lines = ["## Failure breakdown", "", "| class | questions |", "|---|---|"]
-    lines += [f"| {name} | {count} |" for name, count in run.failures.items()]
+    lines += [f"| {name} | {count} |" for name, count in failure_breakdown(run.questions).items()]
     lines.append("")
     items = trust.judged(run.questions)
     bins = [b for b in trust.reliability(items) if b.answers]

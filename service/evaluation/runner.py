@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from service.domain import Citation
 from service.evaluation.datasets import EvalDataset, EvalQuestion, summeval_articles
-from service.evaluation.failures import failure_breakdown
 from service.evaluation.metrics import (
     MRR_CUTOFF,
     RetrievedSpan,
@@ -39,7 +38,6 @@ class EvalRun:
     by_type: dict[str, Summary]
     by_difficulty: dict[str, Summary]
     questions: list[QuestionResult]
-    failures: dict[str, int] = field(default_factory=dict)  # failures.CLASSES -> count
 
 
 OnResult = Callable[[QuestionResult], None]
@@ -106,7 +104,6 @@ def run_eval(
         by_type=summarise_by(results, lambda r: r.type),
         by_difficulty=summarise_by(results, lambda r: r.difficulty),
         questions=results,
-        failures=failure_breakdown(results),
     )
 
 
