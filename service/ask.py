@@ -17,6 +17,7 @@ from service.llm.fallback import answer_mode, check_citations, verified_events
 from service.reader import Reader
 from service.retrieve import HybridRetriever, RetrievalMode
 from service.store import ChromaStore
+from service.scope import Scope, admitted, within
 from service.sync import StoreView
 
 
@@ -41,8 +42,10 @@ class Asker:
         retrieval: RetrievalMode = RetrievalMode.HYBRID,
         mode: AnswerMode | str = AnswerMode.AUTO,
         min_confidence: float | None = None,
+        scope: Scope | None = None,
     ) -> Iterator[AskEvent]:
-        """Deltas while the LLM writes, then the verified citations, then the ``Answer``.
+        """Deltas while the LLM writes, then the verified citations, then the ``Answer``,
+        drawn from the articles ``scope`` admits (and ``document_ids``, when given, names).
 
         ``auto`` uses the LLM when one is configured and falls back to the offline answer when
         it fails; ``llm`` raises the LLM's failure instead (LLMTimeout, LLMUnavailable,
@@ -56,10 +59,13 @@ class Asker:
         mode = answer_mode(mode)
         self.sync()
         question = self.check_question(question)
+        scope = within(scope, document_ids)
+        allowed = self.admitted(scope)
+        if allowed is not None and not allowed:
+            return iter([nothing_admitted(scope)])
         if mode is AnswerMode.LLM:
             self.llm.require()
-        passages, texts = self._as_stored(self.retrieve(question, top_k, document_ids,
-                                                         retrieval))
+        passages, texts = self._as_stored(self.retrieve(question, top_k, allowed, retrieval))
         if mode is AnswerMode.OFFLINE or (mode is AnswerMode.AUTO and not self.llm.configured):
             return iter([self._offline(question, passages, texts,
                                        min_confidence=min_confidence)])
@@ -85,8 +91,8 @@ class Asker:
         mode: AnswerMode,
     ) -> Iterator[AskEvent]:
         def verify(draft: str) -> Answer:
-            return verify_draft(draft, numbered, texts, self.embedder, self.llm.settings, prompt,
-                                all_passages=passages)
+            return dated(verify_draft(draft, numbered, texts, self.embedder, self.llm.settings,
+                                      prompt, all_passages=passages))
 
         def fallback(reason: str) -> Answer:
             return self._offline(question, passages, texts, reason)
@@ -97,12 +103,21 @@ class Asker:
         self,
         question: str,
         top_k: int | None,
-        document_ids: Sequence[str] | None,
+        allowed: Sequence[str] | None,
         retrieval: RetrievalMode,
     ) -> Sequence[Passage]:
+        """The best ``top_k`` passages of the articles ``allowed`` (every article when None):
+        the filter is applied inside both searches, before ranking."""
         k = top_k if top_k is not None else self.settings.default_top_k
         if not 1 <= k <= self.settings.max_top_k:
             raise InvalidInput(f"top_k must be between 1 and {self.settings.max_top_k}, got {k}")
+        if allowed is not None and not allowed:
+            return []
+        return list(self.retriever.retrieve(question, k, allowed, retrieval))
+
+    def admitted(self, scope: Scope) -> list[str] | None:
+        """The ids of the articles ``scope`` admits (None: all); named ids must exist."""
+        document_ids = scope.document_ids
         if document_ids is not None:
             if len(document_ids) > self.settings.max_document_ids:
                 raise InvalidInput(f"document_ids names {len(document_ids)} documents; the "
@@ -112,7 +127,7 @@ class Asker:
                 raise DocumentNotFound(f"unknown document ids: {', '.join(unknown)}")
             if not document_ids:
                 raise InvalidInput("document_ids is empty; leave it out to search every document")
-        return list(self.retriever.retrieve(question, k, document_ids, retrieval))
+        return admitted(scope, self.view.catalog)
 
     def _offline(
         self,
@@ -138,7 +153,7 @@ class Asker:
             answer.sentences = [AnswerSentence(answer.answer, tuple(answer.citations),
                                                bool(answer.citations))]
         check_citations(answer, texts)
-        return answer
+        return dated(answer)
 
     def check_question(self, question: str) -> str:
         question = question.strip() if isinstance(question, str) else ""
@@ -163,3 +178,16 @@ class Asker:
                 and p.chunk.id == chunk_id(p.chunk.document_id, found[1], p.chunk.index)]
         texts = {doc_id: found[0].text for doc_id, found in stored.items()}
         return kept, texts
+
+
+def nothing_admitted(scope: Scope) -> Answer:
+    """The reply when no stored article passes the filter: an abstention that says so."""
+    return Answer(answer=f"No stored article matches the filter ({scope.describe()}).",
+                  abstained=True, confidence=1.0)
+
+
+def dated(answer: Answer) -> Answer:
+    """``answer`` with ``as_of`` set: the newest date of the evidence it cites."""
+    dates = [d for c in answer.citations if (d := c.dated)]
+    answer.as_of = max(dates) if dates else None
+    return answer

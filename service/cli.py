@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from service.errors import FactdeskError
+from service.errors import FactdeskError, InvalidInput
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from service.domain import Citation
 
 app = typer.Typer(help="Cited answers over a body of news articles.", no_args_is_help=True)
 
@@ -160,7 +162,14 @@ def doctor(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Files or folders of articles (.txt, .md, .html, .pdf) and feed files (.rss, "
+        ".atom, .xml).")] = None,
+    feeds: Annotated[list[str] | None, typer.Option(
+        "--feed", help="An RSS or Atom feed's address: its entries are ingested, an entry "
+        "without text fetched from its link (repeat for several).")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Only feed entries published on or after this date (YYYY-MM-DD).")] = None,
     batch: Annotated[int, typer.Option(min=1, max=10000,
                                        help="Articles per batch (one batch ingest each).")] = 32,
     url: Annotated[str | None, typer.Option(
@@ -168,19 +177,52 @@ def ingest(
         "store.")] = None,
     api_key: Annotated[str | None, typer.Option(
         envvar="FACTDESK_API_KEY", help="A write key, for --url when the server has keys.")] = None,
+    published: Annotated[str | None, typer.Option(
+        help="Publication date of every file ingested (else read from each article).")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="Source of every article ingested (for a feed: instead of its title).")] = None,
+    author: Annotated[str | None, typer.Option(help="Author of every file ingested.")] = None,
+    article_url: Annotated[str | None, typer.Option(
+        help="Address of the article (for a single file).")] = None,
 ) -> None:
-    """Ingest .txt, .md and .html files (a file's name, without suffix, is its id), a batch at
-    a time, with a progress bar (articles/s, chunks/s, time left) on a terminal."""
-    from service.ingest_files import BatchSender, find_files, ingest_files
+    """Ingest article files (a file's name, without suffix, is its id) and the entries of RSS
+    or Atom feeds (an entry's link names it), a batch at a time, with a progress bar
+    (articles/s, chunks/s, time left) on a terminal."""
+    from service.ingest_files import (
+        BatchSender,
+        find_files,
+        ingest_files,
+        pending_feed_url,
+        pending_files,
+    )
+    from service.scope import parse_day
 
-    files = find_files(paths)
-    if not files:
-        typer.echo("error: no files found in " + " ".join(map(str, paths)), err=True)
-        raise typer.Exit(code=2)
+    try:
+        since_day = parse_day("since", since) if since else None
+        files = find_files(paths or [])
+        if not files and not feeds:
+            where = " ".join(map(str, paths or []))
+            raise InvalidInput(f"no files found in {where}" if where
+                               else "name files or folders, or give --feed URL")
+        if article_url is not None and len(files) + len(feeds or []) > 1:
+            raise InvalidInput(f"--article-url names one article; {len(files)} files were "
+                               "given")
+        meta = {key: value for key, value in (("published", published), ("source", source),
+                                              ("author", author), ("url", article_url))
+                if value}
+        items = pending_files(files, meta, since_day)
+        for feed in feeds or []:
+            items += pending_feed_url(feed, since_day, source)
+    except FactdeskError as error:
+        _fail(error)
+        return
+    if not items:
+        typer.echo("nothing to ingest", err=True)
+        return
     desk = None if url else _desk()
     sender = BatchSender(desk=desk, url=url, api_key=api_key)
     try:
-        failed = ingest_files(files, sender, batch)
+        failed = ingest_files(items, sender, batch)
     except FactdeskError as error:
         _fail(error)
         return
@@ -191,6 +233,17 @@ def ingest(
         raise typer.Exit(code=1)
 
 
+# Filters shared by ask and summarize (service/scope.py).
+PublishedAfter = Annotated[str | None, typer.Option(
+    help="Only articles published on or after this date (YYYY-MM-DD).")]
+PublishedBefore = Annotated[str | None, typer.Option(
+    help="Only articles published on or before this date (YYYY-MM-DD).")]
+Sources = Annotated[list[str] | None, typer.Option(
+    "--source", help="Only articles from this source (repeat for several).")]
+AsOf = Annotated[str | None, typer.Option(
+    help="As it was known on this date: articles published later are left out.")]
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
@@ -198,12 +251,21 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON answer.")] = False,
     mode: Annotated[str, typer.Option(
         help="offline, llm or auto (the LLM when one is configured, else offline).")] = "auto",
+    document_ids: Annotated[list[str] | None, typer.Option(
+        "--document", help="Search only this document (repeat for several).")] = None,
+    published_after: PublishedAfter = None,
+    published_before: PublishedBefore = None,
+    sources: Sources = None,
+    as_of: AsOf = None,
 ) -> None:
     """Ask a question of the stored articles."""
     from service.api.schemas import AskOut
+    from service.scope import Scope
 
     try:
-        answer = _desk().ask(question, top_k=top_k, mode=mode)
+        scope = Scope.of(None, published_after, published_before, sources, as_of)
+        answer = _desk().ask(question, top_k=top_k, mode=mode, document_ids=document_ids,
+                             scope=scope)
     except FactdeskError as error:
         _fail(error)
         return
@@ -212,13 +274,22 @@ def ask(
         return
     typer.echo(answer.answer if not answer.abstained else "Not found in the stored articles.")
     for n, c in enumerate(answer.citations, 1):
-        typer.echo(f"  [{n}] {c.title} ({c.document_id} {c.start}-{c.end}): \"{c.quote}\"")
+        typer.echo(f"  [{n}] {_cited(c)}: \"{c.quote}\"")
+    for c in answer.supersedes:
+        typer.echo(f"  superseded: {_cited(c)}: \"{c.quote}\"")
     unsupported = [s.text for s in answer.sentences if not s.supported and answer.mode == "llm"]
     for text in unsupported:
         typer.echo(f"  unsupported by the articles: \"{text}\"")
     described = f"{answer.mode}" + (f", fell back: {answer.fallback_reason}"
                                     if answer.fallback_reason else "")
-    typer.echo(f"  confidence {answer.confidence:.2f} ({described})")
+    as_of_text = f", as of {answer.as_of}" if answer.as_of else ""
+    typer.echo(f"  confidence {answer.confidence:.2f} ({described}{as_of_text})")
+
+
+def _cited(c: Citation) -> str:
+    dated = f", {c.dated}" if c.dated else ""
+    source = f", {c.source}" if c.source else ""
+    return f"{c.title} ({c.document_id} {c.start}-{c.end}{source}{dated})"
 
 
 @app.command()
@@ -232,13 +303,24 @@ def summarize(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON summary.")] = False,
     mode: Annotated[str, typer.Option(
         help="offline, llm or auto (the LLM when one is configured, else offline).")] = "auto",
+    published_after: PublishedAfter = None,
+    published_before: PublishedBefore = None,
+    sources: Sources = None,
+    as_of: AsOf = None,
+    timeline: Annotated[bool, typer.Option(
+        help="A timeline: dated sentences, oldest first.")] = False,
 ) -> None:
-    """Summarize stored articles; every sentence cites the span it comes from."""
+    """Summarize stored articles (named, about a question, or those a filter admits); every
+    sentence cites the span it comes from."""
     from service.api.schemas import SummaryOut
+    from service.scope import Scope
 
     try:
+        scope = Scope.of(None, published_after, published_before, sources, as_of)
+        if not document_ids and question is None and not scope.filters_metadata:
+            raise InvalidInput("name documents, give --question, or filter by date or source")
         summary = _desk().summarize(document_ids or None, question, max_sentences, max_words,
-                                    mode)
+                                    mode, scope, timeline)
     except FactdeskError as error:
         _fail(error)
         return
@@ -246,8 +328,9 @@ def summarize(
         typer.echo(SummaryOut.of(summary).model_dump_json(indent=2))
         return
     for sentence in summary.sentences:
-        typer.echo(sentence.text if sentence.supported
-                   else f"{sentence.text}  (unsupported by the articles)")
+        dated = f"{sentence.date or 'Undated':10}  " if summary.timeline else ""
+        typer.echo(dated + (sentence.text if sentence.supported
+                            else f"{sentence.text}  (unsupported by the articles)"))
         for c in sentence.citations:
             typer.echo(f"  [{c.document_id} {c.start}-{c.end}] \"{c.quote}\"")
     described = summary.mode + (f", fell back: {summary.fallback_reason}"

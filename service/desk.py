@@ -35,6 +35,7 @@ from service.llm.fallback import last_event
 from service.reader import Reader, shared_reader
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
 from service.retrieve.term_cache import TermCache
+from service.scope import Scope
 from service.store import ChromaStore
 from service.store.chroma_store import make_client
 from service.store.doctor import DoctorReport
@@ -63,8 +64,7 @@ class Factdesk:
             self.store,
             self.lexical,
             embed_query=lambda text: self.embedder.embed_cached([text])[0],
-            current_version=lambda doc_id: self.view.catalog.get(doc_id, (None, ""))[0],
-            title_of=lambda doc_id: self.view.catalog.get(doc_id, ("", ""))[1],
+            entry_of=self.view.catalog_entry,
         )
         self.ingester = Ingester(self.settings, self.embedder, self.store, self.view,
                                  self._write_lock)
@@ -198,10 +198,11 @@ class Factdesk:
         retrieval: RetrievalMode = RetrievalMode.HYBRID,
         mode: AnswerMode | str = AnswerMode.AUTO,
         min_confidence: float | None = None,
+        scope: Scope | None = None,
     ) -> Answer:
         """The answer to ``question``: the last event of ``ask_stream``."""
         return last_event(self.ask_stream(question, top_k, document_ids, retrieval, mode,
-                                          min_confidence), Answer)
+                                          min_confidence, scope), Answer)
 
     def ask_stream(
         self,
@@ -211,11 +212,12 @@ class Factdesk:
         retrieval: RetrievalMode = RetrievalMode.HYBRID,
         mode: AnswerMode | str = AnswerMode.AUTO,
         min_confidence: float | None = None,
+        scope: Scope | None = None,
     ) -> Iterator[AskEvent]:
         """Deltas while the LLM writes, then the verified citations, then the ``Answer``
-        (service/ask.py)."""
+        (service/ask.py), from the articles ``scope`` admits (service/scope.py)."""
         return self.asker.ask_stream(question, top_k, document_ids, retrieval, mode,
-                                     min_confidence)
+                                     min_confidence, scope)
 
     def summarize(
         self,
@@ -224,11 +226,13 @@ class Factdesk:
         max_sentences: int | None = None,
         max_words: int | None = None,
         mode: AnswerMode | str = AnswerMode.AUTO,
+        scope: Scope | None = None,
+        timeline: bool = False,
     ) -> Summary:
         """The summary of the given articles, or of what the articles say about ``question``:
         the last event of ``summarize_stream``."""
         return last_event(self.summarize_stream(document_ids, question, max_sentences,
-                                                max_words, mode), Summary)
+                                                max_words, mode, scope, timeline), Summary)
 
     def summarize_stream(
         self,
@@ -237,10 +241,13 @@ class Factdesk:
         max_sentences: int | None = None,
         max_words: int | None = None,
         mode: AnswerMode | str = AnswerMode.AUTO,
+        scope: Scope | None = None,
+        timeline: bool = False,
     ) -> Iterator[SummaryEvent]:
-        """As ``ask_stream``, for a summary (service/summarize/service.py)."""
+        """As ``ask_stream``, for a summary (service/summarize/service.py); ``timeline``:
+        dated sentences in date order."""
         return self.summarizer.summarize_stream(document_ids, question, max_sentences,
-                                                max_words, mode)
+                                                max_words, mode, scope, timeline)
 
 
 __all__ = ["DoctorReport", "Factdesk", "check_document_id"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 
 class ArticleFormat(str, Enum):
     TEXT = "text"
     MARKDOWN = "markdown"
     HTML = "html"
+    PDF = "pdf"
 
 
 @dataclass(frozen=True)
@@ -65,15 +67,36 @@ class Span:
     text: str
 
 
+class CatalogEntry(NamedTuple):
+    """What a desk keeps in memory of each stored article: the chunk version its passages
+    must have, and what passages, citations and filters show of it."""
+
+    version: str
+    title: str
+    published: str | None = None  # YYYY-MM-DD
+    source: str | None = None
+    url: str | None = None
+
+
 @dataclass
 class Passage:
-    """A retrieved chunk with the scores that ranked it."""
+    """A retrieved chunk with the scores that ranked it, and its article's date and source."""
 
     chunk: Chunk
     title: str
     score: float
     dense_score: float | None = None
     lexical_score: float | None = None
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+    @property
+    def heading(self) -> str:
+        """"Title (Source, published 2025-04-30)", leaving out what is not known."""
+        about = [x for x in (self.source,
+                             f"published {self.published}" if self.published else None) if x]
+        return f"{self.title} ({', '.join(about)})" if about else self.title
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,23 @@ class Citation:
     start: int
     end: int
     quote: str
+    published: str | None = None  # the cited article's date, source and address
+    source: str | None = None
+    url: str | None = None
+    # The date the quoted statement is from when the text dates it earlier than its article
+    # ("In January, ..."); None when it is the article's own news.
+    stated: str | None = None
+
+    @classmethod
+    def in_passage(cls, passage: Passage, start: int, end: int, quote: str) -> Citation:
+        """A citation of ``article[start:end]`` (== ``quote``) read in ``passage``."""
+        return cls(passage.chunk.document_id, passage.title, passage.chunk.id, start, end,
+                   quote, passage.published, passage.source, passage.url)
+
+    @property
+    def dated(self) -> str | None:
+        """When the quoted statement was made: its own date, else its article's."""
+        return self.stated or self.published
 
 
 @dataclass(frozen=True)
@@ -94,6 +134,7 @@ class AnswerSentence:
     text: str
     citations: tuple[Citation, ...] = ()
     supported: bool = True
+    date: str | None = None  # in a timeline: when its statement was made (YYYY-MM-DD)
 
 
 @dataclass(frozen=True)
@@ -116,6 +157,11 @@ class Answer:
     # Why an LLM answer was asked for but the offline one is returned (a FallbackReason value).
     fallback_reason: str | None = None
     prompt: PromptRef | None = None
+    # The date of the newest evidence the answer cites (a statement's own date, else its
+    # article's); None when nothing cited is dated.
+    as_of: str | None = None
+    # Older figures for the same thing that the answer's newer evidence replaces.
+    supersedes: list[Citation] = field(default_factory=list)
 
 
 class AnswerMode(str, Enum):
@@ -162,6 +208,7 @@ class Summary:
     mode: str = "offline"  # who wrote it: "offline" (extractive) or "llm"
     fallback_reason: str | None = None
     prompt: PromptRef | None = None
+    timeline: bool = False  # the sentences are dated and in date order
 
 
 SummaryEvent = AnswerDelta | CitationFound | Summary

@@ -21,10 +21,18 @@ from pathlib import Path
 
 from service.chunk import chunk_article
 from service.config import Settings
-from service.domain import Article, ArticleFormat, Chunk, IngestResult, IngestStatus
+from service.domain import (
+    Article,
+    ArticleFormat,
+    CatalogEntry,
+    Chunk,
+    IngestResult,
+    IngestStatus,
+)
 from service.embed.select import Embedder
 from service.errors import FactdeskError, InvalidInput
 from service.parse import ParsedArticle, decode, detect_format, parse_article
+from service.parse.pdf import is_pdf
 from service.store import ChromaStore
 from service.sync import StoreView
 
@@ -46,11 +54,14 @@ class ArticleIn:
     author: str | None = None
 
     @classmethod
-    def from_path(cls, path: Path, raw: bytes | None = None) -> ArticleIn:
+    def from_path(cls, path: Path, raw: bytes | None = None,
+                  meta: dict[str, str] | None = None) -> ArticleIn:
         """A file (``raw``: its bytes, when already read); its name without the suffix is its
-        id, and its suffix helps tell the format."""
+        id, and its suffix helps tell the format. ``meta`` gives any of ``published``,
+        ``source``, ``url`` and ``author``."""
         raw = path.read_bytes() if raw is None else raw
-        return cls(raw, document_id=id_from_filename(path), filename=path.name)
+        return cls(raw, document_id=id_from_filename(path), filename=path.name,
+                   **(meta or {}))
 
     def as_request(self) -> dict[str, str]:
         """The JSON body ``POST /v1/documents`` (and each entry of ``/batch``) takes for it,
@@ -131,7 +142,9 @@ class Ingester:
             self.store.put_articles(rows)
             with self.view.lock:
                 for article, version, article_chunks in to_write.values():
-                    self.view.wrote(article.id, version, article.title, article_chunks)
+                    entry = CatalogEntry(version, article.title, article.published,
+                                         article.source, article.url)
+                    self.view.wrote(article.id, entry, article_chunks)
         for n, (article, _, article_chunks) in to_write.items():
             status = IngestStatus.UPDATED if article.id in stored else IngestStatus.CREATED
             outcomes[n] = IngestResult(article.id, article.title, len(article_chunks), status)
@@ -140,15 +153,17 @@ class Ingester:
     def _prepare(self, item: ArticleIn) -> _Ready:
         if item.document_id is not None:
             check_document_id(item.document_id)
-        # Uploads arrive as bytes; the limit is on the decoded text either way.
-        content = decode(item.raw)
-        if len(content) > self.settings.max_document_chars:
-            raise InvalidInput(f"text is {len(content)} characters; the limit is "
-                               f"{self.settings.max_document_chars}")
+        # Uploads arrive as bytes; the limit is on the decoded text either way (a PDF's: on
+        # the text extracted from it).
+        as_pdf = is_pdf(item.raw) or str(item.format or "").strip().lower() == "pdf"
+        content = item.raw if as_pdf and isinstance(item.raw, bytes) else decode(item.raw)
+        if isinstance(content, str):
+            self._check_length(content)
         parsed = parse_article(
             content, item.format, filename=item.filename, title=item.title, url=item.url,
             published=item.published, source=item.source, author=item.author,
         )
+        self._check_length(parsed.text)
         described = {
             "text": parsed.text, "title": parsed.title, "author": parsed.author,
             "published": parsed.published, "url": parsed.url, "source": parsed.source,
@@ -156,6 +171,11 @@ class Ingester:
         content_hash = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
         doc_id = item.document_id or _derived_id(parsed.url, parsed.text)
         return _Ready(doc_id, content_hash[:16], content_hash, parsed)
+
+    def _check_length(self, text: str) -> None:
+        if len(text) > self.settings.max_document_chars:
+            raise InvalidInput(f"text is {len(text)} characters; the limit is "
+                               f"{self.settings.max_document_chars}")
 
     def _article(self, ready: _Ready) -> tuple[Article, str, list[Chunk]]:
         parsed = ready.parsed

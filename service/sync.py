@@ -25,11 +25,11 @@ import weakref
 from collections.abc import Iterable, Mapping
 
 from service.chunk.chunker import chunk_id
-from service.domain import Chunk
+from service.domain import CatalogEntry, Chunk
 from service.retrieve import LexicalIndex
 from service.retrieve.term_cache import TermCache
 from service.retrieve.terms import lexical_terms
-from service.store import ChromaStore
+from service.store import ChromaStore, RecordRow
 
 log = logging.getLogger("factdesk")
 
@@ -39,14 +39,14 @@ OVERLAP_S = 10.0
 TOUCHED_KEPT_S = 300.0  # longer than any read of the whole store takes
 READ_BATCH = 2000  # chunk ids per Chroma read when building the lexical index
 
-Row = tuple[str, str, int]  # an article record's (version, title, chunk count)
+
 
 
 class StoreView:
     def __init__(self, store: ChromaStore, lexical: LexicalIndex) -> None:
         self.store = store
         self.lexical = lexical
-        self.catalog: dict[str, tuple[str, str]] = {}  # id -> (version, title)
+        self.catalog: dict[str, CatalogEntry] = {}
         self.lock = threading.Lock()  # the catalog and the lexical index change together
         self._generation = 0
         self._touched: dict[str, tuple[int, float]] = {}  # id -> (generation, monotonic time)
@@ -57,12 +57,16 @@ class StoreView:
         self._reset_generation = 0
         self._stop = threading.Event()
 
+    def catalog_entry(self, document_id: str) -> CatalogEntry | None:
+        return self.catalog.get(document_id)
+
     def load(self, term_cache: TermCache) -> bool:
         """Read the catalog and the lexical index whole from the store, the lexical terms from
         ``term_cache`` where it holds them; True when the index was built anew (worth saving)."""
         since = time.time()
         articles = self.store.list_articles()
-        catalog = {a.id: (version, a.title) for a, version in articles}
+        catalog = {a.id: CatalogEntry(version, a.title, a.published, a.source, a.url)
+                   for a, version in articles}
         current = [chunk_id(a.id, version, i)
                    for a, version in articles for i in range(a.chunk_count)]
         cached = term_cache.load()
@@ -85,7 +89,7 @@ class StoreView:
 
     # ---- this process's own writes (callers hold ``lock``) -----------------------------
 
-    def reset(self, catalog: dict[str, tuple[str, str]], since: float) -> None:  # under lock
+    def reset(self, catalog: dict[str, CatalogEntry], since: float) -> None:  # under lock
         """The catalog read whole at ``since`` (time.time() before the read began)."""
         self.catalog = catalog
         self._touched.clear()
@@ -95,10 +99,10 @@ class StoreView:
         self._seen.clear()
         self._token = None
 
-    def wrote(self, document_id: str, version: str, title: str, chunks: Iterable[Chunk]) -> None:
+    def wrote(self, document_id: str, entry: CatalogEntry, chunks: Iterable[Chunk]) -> None:
         self.lexical.remove_document(document_id)
         self.lexical.add((c.id, c.text) for c in chunks)
-        self.catalog[document_id] = (version, title)
+        self.catalog[document_id] = entry
         self._touch(document_id)
 
     def removed(self, document_id: str) -> None:
@@ -140,7 +144,7 @@ class StoreView:
         """Read every article record and apply whatever differs from the catalog."""
         with self.lock:
             generation = self._generation
-        rows = {a.id: (version, a.title, a.chunk_count)
+        rows = {a.id: RecordRow(version, a.title, a.chunk_count, a.published, a.source, a.url)
                 for a, version in self.store.list_articles()}
         with self.lock:
             ids = [doc_id for doc_id in rows.keys() | self.catalog.keys()
@@ -151,7 +155,8 @@ class StoreView:
         if left:  # written meanwhile: the change records bring them
             log.debug("recheck left %d articles written during it", len(left))
 
-    def _refresh(self, ids: Iterable[str], rows: Mapping[str, Row], generation: int) -> set[str]:
+    def _refresh(self, ids: Iterable[str], rows: Mapping[str, RecordRow],
+                 generation: int) -> set[str]:
         """Make the catalog and lexical index hold ``rows`` (read after ``generation``) for
         ``ids``; an id without a row is deleted. Returns the ids left alone: written here since
         (the view is newer than the rows), or replaced while their chunks were read."""
@@ -159,20 +164,20 @@ class StoreView:
             changed = {doc_id: rows[doc_id] for doc_id in ids if doc_id in rows
                        and self.catalog.get(doc_id, (None,))[0] != rows[doc_id][0]}
             gone = {doc_id for doc_id in ids if doc_id not in rows and doc_id in self.catalog}
-        wanted = [chunk_id(doc_id, version, i)
-                  for doc_id, (version, _, count) in changed.items() for i in range(count)]
+        wanted = [chunk_id(doc_id, row.version, i)
+                  for doc_id, row in changed.items() for i in range(row.chunk_count)]
         chunks: dict[str, list[Chunk]] = {doc_id: [] for doc_id in changed}
         for stored in self.store.get_chunks(wanted):
             chunks[stored.chunk.document_id].append(stored.chunk)
-        torn = {doc_id for doc_id, row in changed.items() if len(chunks[doc_id]) != row[2]}
+        torn = {doc_id for doc_id, row in changed.items()
+                if len(chunks[doc_id]) != row.chunk_count}
         with self.lock:
             recent = {doc_id for doc_id, (g, _) in self._touched.items() if g > generation}
             if self._reset_generation > generation:  # the whole view is newer than the rows
                 recent = set(ids)
             skipped = (changed.keys() | gone) & (recent | torn)
             for doc_id in changed.keys() - skipped:
-                version, title, _ = changed[doc_id]
-                self.wrote(doc_id, version, title, chunks[doc_id])
+                self.wrote(doc_id, changed[doc_id].entry(), chunks[doc_id])
             for doc_id in gone - skipped:
                 self.removed(doc_id)
         return skipped

@@ -106,3 +106,42 @@ def chunks_in_chroma(desk: Factdesk, document_id: str) -> list[StoredChunk]:
 
 def lexical_ids_of(desk: Factdesk, document_id: str) -> set[str]:
     return {cid for cid in desk.lexical.chunk_ids() if cid.startswith(f"{document_id}:")}
+
+
+PDF_TITLE = "Velmar harbour dredging to start in May"
+PDF_BODY = (
+    "The port authority of Velmar said on Monday that dredging of the inner harbour will begin "
+    "on 12 May and cost 8.4 million euros, paid by the regional fishing fund. The work will take "
+    "eleven weeks.\n"
+    "Fishing boats will moor at the north quay while the dredgers work, the harbour master, "
+    "Ines Vale, said.")
+PDF_QUESTION = "How much will the dredging of Velmar's inner harbour cost?"
+
+
+def pdf_article(title: str = PDF_TITLE, body: str = PDF_BODY, created: str = "2026-05-04"
+                ) -> bytes:
+    """A real PDF (written by fpdf2) with a text layer: the title line, then the body
+    paragraphs, wrapped by the page width; its document information gives title, author and
+    creation date."""
+    from datetime import UTC, datetime
+
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title(title)
+    pdf.set_author("Ines Vale")
+    pdf.set_creation_date(datetime.fromisoformat(created).replace(tzinfo=UTC))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 8, f"{title}\n\n{body}")
+    return bytes(pdf.output())
+
+
+def scanned_pdf() -> bytes:
+    """A PDF with no text layer: a page holding only a drawn shape, as a scan holds an image."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 120, 160, style="F")
+    return bytes(pdf.output())

@@ -124,6 +124,36 @@ def test_summarize(ingested: CliRunner) -> None:
 def test_summarize_needs_documents_or_a_question(ingested: CliRunner) -> None:
     result = ingested.invoke(app, ["summarize"])
     assert result.exit_code != 0
-    assert "document ids or a question" in result.output
+    assert "name documents, give --question, or filter" in result.output
     unknown = ingested.invoke(app, ["summarize", "no-such-doc"])
     assert unknown.exit_code != 0 and "no-such-doc" in unknown.output
+
+
+def test_ingest_with_date_and_source_then_ask_with_filters(runner: CliRunner,
+                                                          tmp_path: Path) -> None:
+    older, newer = tmp_path / "storm-14.txt", tmp_path / "storm-17.txt"
+    older.write_text("Storm Ingrid forced authorities to evacuate 1,200 homes along the Marrow "
+                     "coast on Tuesday.", encoding="utf-8")
+    newer.write_text("The number of homes evacuated because of Storm Ingrid has risen to "
+                     "3,450, officials said on Friday.", encoding="utf-8")
+    for path, published, source in [(older, "2026-10-14", "Coastal Herald"),
+                                    (newer, "October 17, 2026", "Marrow Daily")]:
+        result = runner.invoke(app, ["ingest", str(path), "--published", published,
+                                     "--source", source])
+        assert result.exit_code == 0, result.output
+    question = "How many homes have been evacuated because of Storm Ingrid?"
+    latest = runner.invoke(app, ["ask", question, "--mode", "offline", "--json"])
+    assert latest.exit_code == 0, latest.output
+    data = json.loads(latest.stdout)
+    assert "3,450" in data["answer"] and data["as_of"] == "2026-10-17"
+    assert data["citations"][0]["source"] == "Marrow Daily"
+    then = runner.invoke(app, ["ask", question, "--mode", "offline", "--as-of", "2026-10-15"])
+    assert then.exit_code == 0, then.output
+    assert "1,200" in then.stdout and "as of 2026-10-14" in then.stdout
+    herald = runner.invoke(app, ["ask", question, "--mode", "offline", "--json",
+                                 "--source", "Coastal Herald"])
+    assert {p["document_id"] for p in json.loads(herald.stdout)["passages"]} == {"storm-14"}
+    bad = runner.invoke(app, ["ask", question, "--published-after", "soon"])
+    assert bad.exit_code == 2 and "published_after 'soon' is not a date" in bad.output
+    wrong_date = runner.invoke(app, ["ingest", str(older), "--published", "someday"])
+    assert wrong_date.exit_code != 0 and "not a date" in wrong_date.output

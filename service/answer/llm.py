@@ -38,9 +38,13 @@ def prompt_passages(passages: Sequence[Passage], settings: Settings) -> list[Pas
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
+    """Each passage with its number, title, source and date (the model is asked to prefer the
+    newest figure and to say its date)."""
     return "\n\n".join(
-        f"[{n}] {p.title}\n{' '.join(p.chunk.text.split())}" for n, p in enumerate(passages, 1)
+        f"[{n}] {p.heading}\n{' '.join(p.chunk.text.split())}"
+        for n, p in enumerate(passages, 1)
     )
+
 
 
 def open_answer_stream(

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from service.answer.answerability import AnswerabilityModel, PassageEvidence, candidates
+from service.dating import statement_date
+from service.answer.latest import newest_figure
 from service.answer.question import analyse_question
 from service.domain import Answer, Citation, Passage
 from service.reader import Reader, ReaderPassage, ReaderSpan
@@ -64,15 +67,20 @@ def answer_offline(
     if model:
         evidence = [PassageEvidence(p.chunk.text, p.chunk.start, texts[p.chunk.document_id],
                                     p.dense_score) for p in chosen]
-        scored = [(model.span_score(c.features), c.span)
-                  for c in candidates(analyse_question(question), reading, evidence)]
+        asked = analyse_question(question)
+        found = candidates(asked, reading, evidence)
+        scored = [(model.confidence(model.span_score(c.features)), c) for c in found]
         best = _by_margin(reading, rank_weight)
-        score = next(sc for sc, span in scored if span is best)
-        probability = model.confidence(score)
+        probability = next(p for p, c in scored if c.span is best)
         threshold = model.threshold if min_confidence is None else min_confidence
         if probability < threshold:
             return _abstain(passages, round(1 - probability, 3))
-        return _answer(best, passages, texts, round(probability, 3))
+        latest = newest_figure(asked, best, probability, scored, passages, texts, threshold)
+        answer = _answer(latest.span, passages, texts, round(latest.probability, 3))
+        answer.supersedes = [_cite_sentences(r.span, passages[r.span.passage],
+                                             texts[r.span.document_id])
+                             for r in latest.superseded]
+        return answer
     if min_margin is None:
         min_margin = reader.null_margin
     best = _by_margin(reading, rank_weight)
@@ -104,11 +112,13 @@ def _answer(best: ReaderSpan, passages: Sequence[Passage], texts: dict[str, str]
 
 
 def _cite_sentences(span: ReaderSpan, passage: Passage, text: str) -> Citation:
-    """The sentences of the article that hold the span, whole."""
+    """The sentences of the article that hold the span, whole, with the date the text gives
+    the statement when it is earlier than the article's (``dating.py``)."""
     start, end = enclosing_sentences(text, span.start, span.end)
     quote = text[start:end].rstrip()
-    return Citation(span.document_id, passage.title, passage.chunk.id, start,
-                    start + len(quote), quote)
+    stated = statement_date(text, span.start, span.end, passage.published)
+    return replace(Citation.in_passage(passage, start, start + len(quote), quote),
+                   stated=stated)
 
 
 def _abstain(passages: Sequence[Passage], confidence: float) -> Answer:

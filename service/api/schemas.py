@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -16,6 +17,7 @@ from service.domain import (
     Summary,
 )
 from service.errors import InvalidInput
+from service.scope import Scope
 
 
 class DocumentIn(BaseModel):
@@ -108,7 +110,26 @@ class DocumentList(BaseModel):
     total: int
 
 
-class AskIn(BaseModel):
+class FilterFields(BaseModel):
+    """Which articles a request draws on, by date and source (applied before ranking)."""
+
+    published_after: date | None = Field(
+        None, description="Only articles published on or after this date (YYYY-MM-DD).")
+    published_before: date | None = Field(
+        None, description="Only articles published on or before this date (YYYY-MM-DD).")
+    sources: list[str] | None = Field(
+        None, description="Only articles from these sources (matched ignoring case).")
+    as_of: date | None = Field(
+        None, description="Answer as it was known on this date (YYYY-MM-DD): articles "
+        "published later are left out.")
+
+    def scope(self, document_ids: list[str] | None = None) -> Scope:
+        """The checked scope; a bad date names its field (422)."""
+        return Scope.of(document_ids, self.published_after, self.published_before,
+                        self.sources, self.as_of)
+
+
+class AskIn(FilterFields):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(..., description="A factual question about the stored articles.")
@@ -134,6 +155,12 @@ class CitationOut(BaseModel):
     start: int
     end: int
     quote: str
+    published: str | None = Field(None, description="The cited article's publication date.")
+    source: str | None = None
+    url: str | None = None
+    stated: str | None = Field(
+        None, description="When the text dates the quoted statement earlier than its article "
+        "(\"In January, ...\"): that date.")
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
@@ -145,11 +172,15 @@ class SentenceOut(BaseModel):
     citations: list[CitationOut]
     supported: bool = Field(..., description="Some cited passage holds a span that supports "
                             "this sentence; an unsupported sentence has no citations.")
+    date: str | None = Field(
+        None, description="In a timeline: the date (YYYY-MM-DD) of the sentence's statement, "
+        "its article's publication date or an earlier one the text gives it; null when the "
+        "article is undated, and outside timelines.")
 
     @classmethod
     def of(cls, s: AnswerSentence) -> SentenceOut:
         return cls(text=s.text, citations=[CitationOut.of(c) for c in s.citations],
-                   supported=s.supported)
+                   supported=s.supported, date=s.date)
 
 
 class PromptOut(BaseModel):
@@ -167,12 +198,16 @@ class PassageOut(BaseModel):
     score: float
     dense_score: float | None = None
     lexical_score: float | None = None
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
 
     @classmethod
     def of(cls, p: Passage) -> PassageOut:
         return cls(document_id=p.chunk.document_id, title=p.title, chunk_id=p.chunk.id,
                    start=p.chunk.start, end=p.chunk.end, text=p.chunk.text, score=p.score,
-                   dense_score=p.dense_score, lexical_score=p.lexical_score)
+                   dense_score=p.dense_score, lexical_score=p.lexical_score,
+                   published=p.published, source=p.source, url=p.url)
 
 
 class AskOut(BaseModel):
@@ -187,6 +222,11 @@ class AskOut(BaseModel):
         None, description="Why the offline answer is returned although the LLM was asked: "
         "llm_timeout, llm_unavailable, llm_error, llm_empty or no_supported_sentence.")
     prompt: PromptOut | None = Field(None, description="The prompt template of an LLM answer.")
+    as_of: str | None = Field(
+        None, description="The date of the newest evidence the answer cites (YYYY-MM-DD).")
+    supersedes: list[CitationOut] = Field(
+        default_factory=list, description="Older figures for the same thing, replaced by the "
+        "answer's newer evidence, each with its citation.")
 
     @classmethod
     def of(cls, a: Answer) -> AskOut:
@@ -197,19 +237,24 @@ class AskOut(BaseModel):
                    sentences=[SentenceOut.of(s) for s in a.sentences],
                    fallback_reason=a.fallback_reason,
                    prompt=PromptOut(name=a.prompt.name, version=a.prompt.version)
-                   if a.prompt else None)
+                   if a.prompt else None,
+                   as_of=a.as_of, supersedes=[CitationOut.of(c) for c in a.supersedes])
 
 
-# What ``SummarizeIn.targets`` requires, said in the schema: exactly one of the three is given
-# (present and not null).
+# What ``SummarizeIn.targets`` requires, said in the schema: exactly one of the three targets
+# is given (present and not null), or none of them and a filter.
+_TARGETS = [("document_id", "string"), ("document_ids", "array"), ("question", "string")]
+_FILTERS = [("published_after", "string"), ("published_before", "string"),
+            ("sources", "array"), ("as_of", "string")]
 ONE_TARGET: list[JsonValue] = [
-    {"required": [name], "properties": {name: {"type": kind}}}
-    for name, kind in [("document_id", "string"), ("document_ids", "array"),
-                       ("question", "string")]
+    *({"required": [name], "properties": {name: {"type": kind}}} for name, kind in _TARGETS),
+    {"not": {"anyOf": [{"required": [name]} for name, _ in _TARGETS]},
+     "anyOf": [{"required": [name], "properties": {name: {"type": kind}}}
+               for name, kind in _FILTERS]},
 ]
 
 
-class SummarizeIn(BaseModel):
+class SummarizeIn(FilterFields):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": ONE_TARGET})
 
     document_id: str | None = Field(None, description="Summarize this document.")
@@ -228,13 +273,19 @@ class SummarizeIn(BaseModel):
     stream: bool = Field(
         False, description="Server-sent events: `delta` while the LLM writes, `citation`, then "
         "one `summary` event holding the usual response.")
+    timeline: bool = Field(
+        False, description="A timeline: the articles' own sentences, one or more per article, "
+        "each with its `date`, oldest first (two per article when no limit is given). It is "
+        "extractive: mode `llm` is refused.")
 
     def targets(self) -> tuple[list[str] | None, str | None]:
-        """The document ids or the question; the desk refuses both or neither."""
+        """The document ids or the question (or neither, with a date or source filter: the
+        articles it admits)."""
         given = [self.document_id is not None, self.document_ids is not None,
                  self.question is not None]
-        if sum(given) != 1:
-            raise InvalidInput("give exactly one of document_id, document_ids and question")
+        if sum(given) > 1 or (sum(given) == 0 and not self.scope().filters_metadata):
+            raise InvalidInput("give one of document_id, document_ids and question, or a "
+                               "filter (published_after, published_before, sources, as_of)")
         if self.document_id is not None:
             return [self.document_id], None
         return self.document_ids, self.question
@@ -248,6 +299,7 @@ class SummaryOut(BaseModel):
     fallback_reason: str | None = Field(
         None, description="Why the offline summary is returned although the LLM was asked.")
     prompt: PromptOut | None = Field(None, description="The prompt template of an LLM summary.")
+    timeline: bool = Field(False, description="The sentences are dated and in date order.")
 
     @classmethod
     def of(cls, s: Summary) -> SummaryOut:
@@ -255,7 +307,7 @@ class SummaryOut(BaseModel):
                    document_ids=s.document_ids, mode="llm" if s.mode == "llm" else "offline",
                    fallback_reason=s.fallback_reason,
                    prompt=PromptOut(name=s.prompt.name, version=s.prompt.version)
-                   if s.prompt else None)
+                   if s.prompt else None, timeline=s.timeline)
 
 
 class ErrorBody(BaseModel):

@@ -32,7 +32,7 @@ def ingest_benchmark(
     failed = []
     for document in benchmark.documents:
         try:
-            target.ingest_text(document.text, document.id)
+            target.ingest_text(document.text, document.id, dict(document.meta))
         except Exception as error:  # one bad document must not stop the eval
             failed.append(f"{document.id} not ingested: {type(error).__name__}: {error}")
         if on_ingest is not None:
@@ -78,11 +78,13 @@ def ask_benchmark_question(
     result = QuestionResult(
         id=question.id, question=question.question, type=question.type, difficulty="",
         answerable=question.answerable, expected=list(question.answers), quote=None,
+        stale_answers=list(question.stale_answers),
     )
     return record_reply(
         result, target, question.question, question.scope, lambda: _failed_scores(question),
         lambda reply, exact: score_benchmark_reply(
             question, reply, exact, target.document_text, top_k),
+        question.filters,
     )
 
 

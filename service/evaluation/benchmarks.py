@@ -6,21 +6,27 @@
   chunk of the question's own context that holds a gold answer.
 - ``rgb``: RGB news facts; each question's positive and negative passages are all ingested and
   the question is asked of the whole store.
+- ``rtqa`` / ``rtqa-undated``: RealTime QA news questions of December 2023 over that month's
+  retrieved articles (with their dates), asked as of each question's date, or undated.
+- ``updates``: factdesk's own dated stories whose figures change (``eval/datasets/updates.yaml``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from service.evaluation.datasets import BENCH_DIR
+from service.evaluation.datasets import BENCH_DIR, DATASETS_DIR
+from service.scope import Scope
 
 SQUAD_FILE = "squad2-dev.jsonl"
 RGB_FILE = "rgb-fact-dev.jsonl"
+RTQA_QUESTIONS = "rtqa-dev-questions.jsonl"
+RTQA_ARTICLES = "rtqa-dev-articles.jsonl"
 
 
 class BenchmarkMissing(Exception):
@@ -31,6 +37,8 @@ class BenchmarkMissing(Exception):
 class BenchDocument:
     id: str
     text: str
+    # Metadata ingested with the text (published, source, title, url), when the set has it.
+    meta: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,9 @@ class BenchQuestion:
     # `relevant_strings` is not empty, its text contains one of them.
     relevant_documents: tuple[str, ...] = ()
     relevant_strings: tuple[str, ...] = ()
+    filters: Scope | None = None  # dates and sources to ask with (as_of: "as known then")
+    # Values that were right earlier: an answer with one is a stale figure.
+    stale_answers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,8 @@ def is_benchmark(name: str) -> bool:
 
 
 def benchmark_path(name: str, directory: Path | None = None) -> Path:
-    return (directory or BENCH_DIR) / BENCHMARKS[name][0]
+    file = BENCHMARKS[name][0]
+    return file if isinstance(file, Path) else (directory or BENCH_DIR) / file
 
 
 def load_benchmark(name: str, directory: Path | None = None) -> Benchmark:
@@ -157,8 +169,69 @@ def load_rgb(path: Path) -> Benchmark:
                      questions=tuple(questions))
 
 
-BENCHMARKS = {
+# ---- RealTime QA ---------------------------------------------------------------------------
+
+
+def load_rtqa(path: Path, *, as_of: bool) -> Benchmark:
+    """RealTime QA, December 2023: every article with its date, title and address; each
+    question asked as of its date (``rtqa``) or with no date (``rtqa-undated``), where the
+    stale weeks' articles are the trap."""
+    articles = path.with_name(RTQA_ARTICLES)
+    if not articles.is_file():
+        raise BenchmarkMissing(f"rtqa: {articles} not found; skipped")
+    documents = []
+    for item in _lines(articles):
+        meta = [("title", str(item.get("title") or "")), ("url", str(item.get("url") or "")),
+                ("published", str(item.get("published") or ""))]
+        documents.append(BenchDocument(f"rtqa-{item['id']}", str(item["text"]),
+                                       tuple((k, v) for k, v in meta if v)))
+    questions = []
+    for item in _lines(path):
+        answers = tuple(str(a) for a in item["answers"])
+        questions.append(BenchQuestion(
+            id=str(item["id"]), question=str(item["question"]), answers=answers,
+            answerable=True, type=f"week {item['week']}",
+            filters=Scope.of(as_of=str(item["date"])) if as_of else None,
+        ))
+    return Benchmark(name="rtqa" if as_of else "rtqa-undated", corpus="rtqa", path=path,
+                     documents=tuple(documents), questions=tuple(questions))
+
+
+# ---- updates: hand-written dated articles (eval/datasets/updates.yaml) -----------------------
+
+
+def load_updates(path: Path) -> Benchmark:
+    """factdesk's own updated stories: dated articles where a later one changes a figure, and
+    questions that need the latest value, the value as of an earlier date, or a filter."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    documents = tuple(
+        BenchDocument(str(a["id"]), str(a["text"]),
+                      tuple((k, str(a[k])) for k in ("title", "published", "source", "url")
+                            if a.get(k)))
+        for a in data["articles"])
+    questions = []
+    for item in data["questions"]:
+        answers = tuple(str(a) for a in item.get("answers") or ())
+        filters = {k: item[k] for k in ("as_of", "published_after", "published_before",
+                                        "sources") if item.get(k) is not None}
+        questions.append(BenchQuestion(
+            id=str(item["id"]), question=str(item["question"]), answers=answers,
+            answerable=bool(answers), type=str(item["type"]),
+            relevant_documents=tuple(item.get("relevant_documents") or ()),
+            filters=Scope.of(**filters) if filters else None,
+            stale_answers=tuple(str(a) for a in item.get("stale_answers") or ()),
+        ))
+    return Benchmark(name="updates", corpus="updates", path=path, documents=documents,
+                     questions=tuple(questions))
+
+
+BENCHMARKS: dict[str, tuple[str | Path, Callable[[Path], Benchmark]]] = {
     "squad-rc": (SQUAD_FILE, lambda path: load_squad(path, open_corpus=False)),
     "squad-open": (SQUAD_FILE, lambda path: load_squad(path, open_corpus=True)),
     "rgb": (RGB_FILE, load_rgb),
+    "rtqa": (RTQA_QUESTIONS, lambda path: load_rtqa(path, as_of=True)),
+    "rtqa-undated": (RTQA_QUESTIONS, lambda path: load_rtqa(path, as_of=False)),
+    "updates": (DATASETS_DIR / "updates.yaml", load_updates),
 }

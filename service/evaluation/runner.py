@@ -24,6 +24,7 @@ from service.evaluation.metrics import (
 from service.evaluation.results import CitationRecord, QuestionResult, QuestionScores
 from service.evaluation.summary import Summary, summarise, summarise_by
 from service.evaluation.targets import EvalTarget, Reply
+from service.scope import Scope
 
 
 @dataclass
@@ -133,12 +134,13 @@ def record_reply(
     document_ids: tuple[str, ...] | None,
     failed: Callable[[], QuestionScores],
     score: Callable[[Reply, list[bool]], QuestionScores],
+    filters: Scope | None = None,
 ) -> QuestionResult:
     """Ask, time it, check every citation against the stored text, and score the reply.
     A failing call (timeout, error) is counted on the result, never raised."""
     began = time.perf_counter()
     try:
-        reply = target.ask(question, document_ids=document_ids)
+        reply = target.ask(question, document_ids=document_ids, scope=filters)
         exact = [_is_exact(c, target) for c in reply.citations]
     except Exception as error:  # timeouts and failures are counted, never fatal
         result.latency_ms = round((time.perf_counter() - began) * 1000, 1)

@@ -6,7 +6,7 @@ Both give the same small interface, so the runner does not care which one it mea
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +17,7 @@ from service.domain import Citation
 from service.evaluation.metrics import RetrievedSpan
 from service.llm.prompts import prompt_versions
 from service.retrieve import RetrievalMode
+from service.scope import Scope
 
 HTTP_TIMEOUT_S = 120.0
 
@@ -35,9 +36,11 @@ class Reply:
 class EvalTarget(Protocol):
     def ingest_file(self, path: Path) -> str: ...
 
-    def ingest_text(self, text: str, document_id: str) -> str: ...
+    def ingest_text(self, text: str, document_id: str,
+                    meta: Mapping[str, str] | None = None) -> str: ...
 
-    def ask(self, question: str, document_ids: Sequence[str] | None = None) -> Reply: ...
+    def ask(self, question: str, document_ids: Sequence[str] | None = None,
+            scope: Scope | None = None) -> Reply: ...
 
     def document_text(self, document_id: str) -> str: ...
 
@@ -67,12 +70,14 @@ class EmbeddedTarget:
     def ingest_file(self, path: Path) -> str:
         return self.desk.ingest_path(path).id
 
-    def ingest_text(self, text: str, document_id: str) -> str:
-        return self.desk.ingest(text, "text", document_id=document_id).id
+    def ingest_text(self, text: str, document_id: str,
+                    meta: Mapping[str, str] | None = None) -> str:
+        return self.desk.ingest(text, "text", document_id=document_id, **(meta or {})).id
 
-    def ask(self, question: str, document_ids: Sequence[str] | None = None) -> Reply:
+    def ask(self, question: str, document_ids: Sequence[str] | None = None,
+            scope: Scope | None = None) -> Reply:
         answer = self.desk.ask(question, document_ids=document_ids, retrieval=self.retrieval,
-                               mode=self.mode)
+                               mode=self.mode, scope=scope)
         return Reply(
             answer=answer.answer,
             abstained=answer.abstained,
@@ -121,17 +126,25 @@ class HttpTarget:
 
         return self._ingest(ArticleIn.from_path(path).as_request())
 
-    def ingest_text(self, text: str, document_id: str) -> str:
-        return self._ingest({"text": text, "id": document_id, "format": "text"})
+    def ingest_text(self, text: str, document_id: str,
+                    meta: Mapping[str, str] | None = None) -> str:
+        return self._ingest({"text": text, "id": document_id, "format": "text", **(meta or {})})
 
     def _ingest(self, body: dict[str, str]) -> str:
         self._texts.pop(body["id"], None)
         return str(_json(self.client.post("/v1/documents", json=body))["id"])
 
-    def ask(self, question: str, document_ids: Sequence[str] | None = None) -> Reply:
+    def ask(self, question: str, document_ids: Sequence[str] | None = None,
+            scope: Scope | None = None) -> Reply:
         body: dict[str, Any] = {"question": question, "mode": self.mode}
         if document_ids is not None:
             body["document_ids"] = list(document_ids)
+        if scope is not None:
+            body.update({k: v for k, v in [
+                ("published_after", scope.published_after),
+                ("published_before", scope.published_before),
+                ("sources", list(scope.sources) if scope.sources else None),
+                ("as_of", scope.as_of)] if v is not None})
         data = _json(self.client.post("/v1/ask", json=body))
         return Reply(
             answer=data["answer"],

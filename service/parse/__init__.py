@@ -1,4 +1,4 @@
-"""Turning an uploaded article (plain text, Markdown or HTML) into its answerable text.
+"""Turning an uploaded article (plain text, Markdown, HTML or PDF) into its answerable text.
 
 ``parse_article`` is the one entry point: it decodes, picks the format, runs that format's
 parser and settles the metadata, explicit values first.
@@ -15,6 +15,7 @@ from service.errors import EmptyDocument, InvalidInput, UnsupportedFormat
 from service.parse.dates import parse_date
 from service.parse.html import parse_html
 from service.parse.markdown import parse_markdown
+from service.parse.pdf import is_pdf, parse_pdf
 from service.parse.text import normalise_text, parse_text
 
 __all__ = ["detect_format", "parse_article"]
@@ -29,6 +30,7 @@ _EXTENSIONS: dict[str, ArticleFormat] = {
     ".html": ArticleFormat.HTML,
     ".htm": ArticleFormat.HTML,
     ".xhtml": ArticleFormat.HTML,
+    ".pdf": ArticleFormat.PDF,
 }
 _FORMAT_NAMES: dict[str, ArticleFormat] = {
     **{member.value: member for member in ArticleFormat},
@@ -65,12 +67,16 @@ def parse_article(
     source: str | None = None,
     author: str | None = None,
 ) -> ParsedArticle:
-    """Parse one article. Explicit metadata overrides whatever the document says."""
-    content = decode(raw)
-    if not content.strip():
-        raise EmptyDocument("The document is empty.")
-    article_format = resolve_format(fmt) if fmt is not None else detect_format(content, filename)
-    parsed = _PARSERS[article_format](content)
+    """Parse one article (a PDF as its bytes). Explicit metadata overrides whatever the
+    document says."""
+    article_format = resolve_format(fmt) if fmt is not None else detect_format(raw, filename)
+    if article_format is ArticleFormat.PDF:
+        parsed = parse_pdf(raw)
+    else:
+        content = decode(raw)
+        if not content.strip():
+            raise EmptyDocument("The document is empty.")
+        parsed = _PARSERS[article_format](content)
     text = normalise_text(parsed.text)
     if not text:
         raise EmptyDocument(f"No text was found in the {article_format.value} document.")
@@ -115,6 +121,8 @@ def detect_format(raw: str | bytes, filename: str | None = None) -> ArticleForma
         by_extension = _EXTENSIONS.get(PurePath(filename).suffix.lower())
         if by_extension is not None:
             return by_extension
+    if is_pdf(raw):
+        return ArticleFormat.PDF
     content = decode(raw)
     if _looks_like_html(content):
         return ArticleFormat.HTML

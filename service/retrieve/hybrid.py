@@ -9,7 +9,7 @@ from enum import Enum
 
 import numpy as np
 
-from service.domain import Passage
+from service.domain import CatalogEntry, Passage
 from service.retrieve.lexical import LexicalIndex
 from service.store import ChromaStore, StoredChunk
 
@@ -101,8 +101,7 @@ class HybridRetriever:
         store: ChromaStore,
         lexical: LexicalIndex,
         embed_query: Callable[[str], np.ndarray],
-        current_version: Callable[[str], str | None],
-        title_of: Callable[[str], str],
+        entry_of: Callable[[str], CatalogEntry | None],
         *,
         fusion: Fusion = DEFAULT_FUSION,
         candidates: int = CANDIDATES,
@@ -110,8 +109,7 @@ class HybridRetriever:
         self.store = store
         self.lexical = lexical
         self.embed_query = embed_query
-        self.current_version = current_version
-        self.title_of = title_of
+        self.entry_of = entry_of  # the catalog's entry of an article (None: not stored)
         self.fusion = fusion
         self.candidates = candidates
 
@@ -152,16 +150,17 @@ class HybridRetriever:
         fused = fuse(list(dense_scores.items()), evidence, weight)
 
         best = sorted(fused, key=lambda cid: fused[cid], reverse=True)[:k]
-        return [
-            Passage(
-                chunk=chunks[cid].chunk,
-                title=self.title_of(chunks[cid].chunk.document_id),
-                score=fused[cid],
-                dense_score=dense_scores.get(cid),
-                lexical_score=lexical_scores.get(cid),
-            )
-            for cid in best
-        ]
+        passages = []
+        for cid in best:
+            chunk = chunks[cid].chunk
+            entry = self.entry_of(chunk.document_id) or CatalogEntry("", "")
+            passages.append(Passage(
+                chunk=chunk, title=entry.title, score=fused[cid],
+                dense_score=dense_scores.get(cid), lexical_score=lexical_scores.get(cid),
+                published=entry.published, source=entry.source, url=entry.url,
+            ))
+        return passages
 
     def _is_current(self, stored: StoredChunk) -> bool:
-        return self.current_version(stored.chunk.document_id) == stored.version
+        entry = self.entry_of(stored.chunk.document_id)
+        return entry is not None and entry.version == stored.version

@@ -41,12 +41,14 @@ from service.domain import Article, Chunk
 from service.errors import EmbeddingModelMismatch
 from service.store.records import (
     Change,
+    RecordRow,
     StoreCheck,
     StoredChunk,
     article_metadata,
     article_of,
     chunk_metadata,
     mean_vector,
+    record_row,
     stored_chunk,
 )
 
@@ -130,15 +132,13 @@ class ChromaStore:
         return {doc_id: article_of(doc_id, text, meta)
                 for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
 
-    def article_versions(self, document_ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
-        """(version, title, chunk count) of the stored ones among ``document_ids``, from their
-        records' metadata only."""
+    def article_versions(self, document_ids: Sequence[str]) -> dict[str, RecordRow]:
+        """Version, title, chunk count, date and source of the stored ones among
+        ``document_ids``, from their records' metadata only."""
         if not document_ids:
             return {}
         got = self.documents.get(ids=list(document_ids), include=["metadatas"])
-        return {doc_id: (str(meta.get("version", "")), str(meta.get("title", "")),
-                         int(meta.get("chunk_count", 0)))
-                for doc_id, meta in zip(got["ids"], got["metadatas"])}
+        return {doc_id: record_row(meta) for doc_id, meta in zip(got["ids"], got["metadatas"])}
 
     def list_articles(self, with_text: bool = False) -> list[tuple[Article, str]]:
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
@@ -341,7 +341,7 @@ class ChromaStore:
             )
 
     def _current_versions(self, document_ids: Sequence[str]) -> dict[str, str]:
-        return {doc_id: row[0] for doc_id, row in self.article_versions(document_ids).items()}
+        return {doc_id: row.version for doc_id, row in self.article_versions(document_ids).items()}
 
     def _delete_version(self, document_id: str, version: str) -> None:
         self.chunks.delete(where={"$and": [{"document_id": document_id}, {"version": version}]})

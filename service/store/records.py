@@ -4,11 +4,11 @@ plain records the store hands out."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from service.domain import Article, Chunk
+from service.domain import Article, CatalogEntry, Chunk
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,21 @@ class Change:
     document_id: str
     version: str | None
     at: float  # the writer's clock (seconds since the epoch) just before the record was added
+
+
+class RecordRow(NamedTuple):
+    """What an article record's metadata alone tells: its current version and what the
+    catalog keeps of it."""
+
+    version: str
+    title: str
+    chunk_count: int
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+    def entry(self) -> CatalogEntry:
+        return CatalogEntry(self.version, self.title, self.published, self.source, self.url)
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,16 @@ def article_metadata(article: Article, version: str) -> dict[str, Any]:
         if value is not None:
             meta[key] = value
     return meta
+
+
+def record_row(meta: dict[str, Any]) -> RecordRow:
+    return RecordRow(str(meta.get("version", "")), str(meta.get("title", "")),
+                     int(meta.get("chunk_count", 0)), _text_or_none(meta.get("published")),
+                     _text_or_none(meta.get("source")), _text_or_none(meta.get("url")))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def article_of(doc_id: str, text: str, meta: dict[str, Any]) -> tuple[Article, str]:

@@ -41,7 +41,8 @@ def task_text(titles: Sequence[str], question: str | None) -> str:
 
 def number(passages: Sequence[Passage]) -> str:
     return "\n\n".join(
-        f"[{n}] {p.title}\n{' '.join(p.chunk.text.split())}" for n, p in enumerate(passages, 1)
+        f"[{n}] {p.heading}\n{' '.join(p.chunk.text.split())}"
+        for n, p in enumerate(passages, 1)
     )
 
 

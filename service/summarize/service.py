@@ -16,9 +16,11 @@ from service.errors import DocumentNotFound, InvalidInput, LLMFailure, StoreEmpt
 from service.llm.client import LLMClient
 from service.llm.fallback import answer_mode, check_citations, verified_events
 from service.retrieve import RetrievalMode
+from service.scope import Scope, admitted, within
 from service.store import ChromaStore
 from service.summarize import Source, make_source, summarize_offline
 from service.summarize.llm import SummaryDraft, limit_text, open_summary_stream, verify_summary
+from service.summarize.timeline import default_timeline_sentences, timeline_offline
 from service.sync import StoreView
 
 
@@ -39,14 +41,44 @@ class Summarizer:
         max_sentences: int | None = None,
         max_words: int | None = None,
         mode: AnswerMode | str = AnswerMode.AUTO,
+        scope: Scope | None = None,
+        timeline: bool = False,
     ) -> Iterator[SummaryEvent]:
         """As ``ask_stream``: deltas while the LLM writes the (final) summary, the verified
         citations, then the ``Summary``. Offline, or when the LLM fails in ``auto`` mode, the
-        summary is extractive. Exactly one of ``document_ids`` and ``question`` is given."""
+        summary is extractive. At most one of ``document_ids`` and ``question`` is given;
+        ``scope`` filters what either draws on. With neither, the summary is of the articles
+        the scope's filter admits (the newest ``max_summary_documents`` of them).
+
+        A ``timeline`` is extractive whatever the mode (an LLM is not asked to date
+        sentences): its sentences carry their dates, oldest first."""
         mode = answer_mode(mode)
+        if timeline and mode is AnswerMode.LLM:
+            raise InvalidInput("a timeline is made of the articles' own sentences; use mode "
+                               "offline or auto with timeline")
         self.asker.sync()
+        given = max_sentences is not None or max_words is not None
         max_sentences, max_words = self._summary_limits(max_sentences, max_words)
-        sources, passages, focus = self._summary_sources(document_ids, question)
+        scope = scope or Scope()
+        if document_ids is None and question is None and scope.filters_metadata:
+            document_ids = self._newest(scope)
+            if not document_ids:
+                return iter([_nothing_admitted(scope)])
+        elif document_ids is not None and scope.filters_metadata:
+            self.asker.admitted(within(Scope(), document_ids))  # unknown ids are still a 404
+            document_ids = admitted(within(scope, document_ids), self.view.catalog)
+            if not document_ids:
+                return iter([_nothing_admitted(scope)])
+        elif question is not None and scope.filters_metadata:
+            allowed = self.asker.admitted(scope)
+            if allowed is not None and not allowed:
+                return iter([_nothing_admitted(scope)])
+        sources, passages, focus = self._summary_sources(document_ids, question, scope)
+        if timeline:
+            if not given:
+                max_sentences = default_timeline_sentences(
+                    sources, self.settings.max_summary_sentences)
+            return iter([self._timeline(sources, max_sentences, max_words)])
         if mode is AnswerMode.LLM:
             self.llm.require()
         if mode is AnswerMode.OFFLINE or (mode is AnswerMode.AUTO and not self.llm.configured):
@@ -89,6 +121,15 @@ class Summarizer:
         check_citations(summary, {s.article.id: s.article.text for s in sources})
         return summary
 
+    def _timeline(self, sources: Sequence[Source], max_sentences: int | None,
+                  max_words: int | None) -> Summary:
+        sentences = timeline_offline(sources, self.embedder, max_sentences=max_sentences,
+                                     max_words=max_words)
+        text = "\n".join(f"{s.date or 'Undated'}: {s.text}" for s in sentences)
+        summary = Summary(text, sentences, [s.article.id for s in sources], timeline=True)
+        check_citations(summary, {s.article.id: s.article.text for s in sources})
+        return summary
+
     def _summary_limits(self, max_sentences: int | None,
                         max_words: int | None) -> tuple[int | None, int | None]:
         top = self.settings.max_summary_sentences
@@ -101,8 +142,15 @@ class Summarizer:
             max_sentences = self.settings.summary_sentences
         return max_sentences, max_words
 
+    def _newest(self, scope: Scope) -> list[str]:
+        """The newest articles the scope admits, as many as one summary takes."""
+        ids = admitted(scope, self.view.catalog) or []
+        ids.sort(key=lambda d: self.view.catalog[d].published or "", reverse=True)
+        return ids[: self.settings.max_summary_documents]
+
     def _summary_sources(
-        self, document_ids: Sequence[str] | None, question: str | None
+        self, document_ids: Sequence[str] | None, question: str | None,
+        scope: Scope | None = None,
     ) -> tuple[Sequence[Source], Sequence[Passage], np.ndarray | None]:
         """The articles to summarize, the passages an LLM reads, and the question's vector."""
         if (document_ids is None) == (question is None):
@@ -111,7 +159,8 @@ class Summarizer:
             raise StoreEmpty("the store holds no documents to summarize")
         if question is not None:
             question = self.asker.check_question(question)
-            found = self.asker.retrieve(question, None, None, RetrievalMode.HYBRID)
+            found = self.asker.retrieve(question, None, self.asker.admitted(scope or Scope()),
+                                       RetrievalMode.HYBRID)
             sources = []
             for doc_id in dict.fromkeys(p.chunk.document_id for p in found):
                 whole = self._whole_article(doc_id)
@@ -157,3 +206,8 @@ class Summarizer:
             if len(chunks) == article.chunk_count:
                 return article, chunks
         raise DocumentNotFound(f"document '{document_id}' changed while it was read; retry")
+
+
+def _nothing_admitted(scope: Scope) -> Summary:
+    text = f"No stored article matches the filter ({scope.describe()})."
+    return Summary(text, [], [])

@@ -20,12 +20,15 @@ class Source:
     sentences: tuple[SourceSentence, ...]
 
     def passages(self) -> list[Passage]:
-        return [Passage(chunk=c, title=self.article.title, score=0.0) for c in self.chunks]
+        a = self.article
+        return [Passage(chunk=c, title=a.title, score=0.0, published=a.published,
+                        source=a.source, url=a.url) for c in self.chunks]
 
     def citation(self, sentence: SourceSentence) -> Citation:
         chunk = chunk_holding(self.chunks, sentence.start, sentence.end)
-        return Citation(self.article.id, self.article.title, chunk.id, sentence.start,
-                        sentence.end, self.article.text[sentence.start:sentence.end])
+        a = self.article
+        return Citation(a.id, a.title, chunk.id, sentence.start, sentence.end,
+                        a.text[sentence.start:sentence.end], a.published, a.source, a.url)
 
 
 def make_source(article: Article, chunks: Sequence[Chunk],

@@ -173,15 +173,14 @@ def locate_support(
             if _numbers_missing(terms, span_terms[row]):
                 score *= MISSING_NUMBER_FACTOR
             if best is None or score > best.score:
-                document_id, start, end = keys[row]
+                _, start, end = keys[row]
                 number, passage = owners[row]
                 # The same span may sit in two overlapping chunks; cite the one the model named.
                 for n in numbers:
                     if row in per_passage[n - 1]:
                         number, passage = n, passages[n - 1]
                         break
-                citation = Citation(document_id, passage.title, passage.chunk.id, start, end,
-                                    span_texts[row])
+                citation = Citation.in_passage(passage, start, end, span_texts[row])
                 best = Support(citation, number, round(score, 4), round(lexical, 4),
                                round(dense, 4), threshold)
         results.append(best)

@@ -40,7 +40,8 @@ def assert_spans_are_exact(client: TestClient, answer: dict[str, Any]) -> None:
         return texts[document_id]
 
     for c in answer["citations"]:
-        assert set(c) == {"document_id", "title", "chunk_id", "start", "end", "quote"}
+        assert set(c) == {"document_id", "title", "chunk_id", "start", "end", "quote",
+                          "published", "source", "url", "stated"}
         assert 0 <= c["start"] < c["end"]
         assert text_of(c["document_id"])[c["start"] : c["end"]] == c["quote"]
         assert c["chunk_id"].startswith(f"{c['document_id']}:")

@@ -23,6 +23,8 @@ from tests.samples import (
     chunks_in_chroma,
     lexical_ids_of,
     long_article,
+    pdf_article,
+    scanned_pdf,
     store_counts,
 )
 
@@ -131,12 +133,19 @@ def test_bad_document(
     [
         ("bad.txt", b"\xff\xfe\x00bad", {}, "invalid_input", ["utf-8"]),
         ("empty.md", b"", {}, "empty_document", ["empty"]),
-        ("article.txt", TEXT_ARTICLE.encode(), {"format": "pdf"}, "unsupported_format", ["pdf"]),
+        ("article.txt", TEXT_ARTICLE.encode(), {"format": "pdf"}, "invalid_input",
+         ["not a PDF"]),
+        ("article.txt", TEXT_ARTICLE.encode(), {"format": "docx"}, "unsupported_format",
+         ["docx", "pdf"]),
+        ("scan.pdf", scanned_pdf(), {}, "empty_document", ["no text layer", "OCR"]),
+        ("broken.pdf", b"%PDF-1.7\n1 0 obj garbage", {}, "invalid_input", ["PDF could not"]),
+        ("cut.pdf", pdf_article()[:400], {}, "invalid_input", ["PDF could not"]),
         ("article.txt", TEXT_ARTICLE.encode(), {"id": "a b/c"}, "invalid_input", ["id"]),
         ("article.txt", TEXT_ARTICLE.encode(), {"published": "soon"}, "invalid_input",
          ["published"]),
     ],
-    ids=["not-utf8", "empty", "format-pdf", "bad-id", "bad-date"],
+    ids=["not-utf8", "empty", "format-pdf", "format-docx", "scanned-pdf", "damaged-pdf",
+         "truncated-pdf", "bad-id", "bad-date"],
 )
 def test_bad_upload(
     client: TestClient,

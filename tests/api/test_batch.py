@@ -104,7 +104,7 @@ def test_a_store_failure_mid_batch_leaves_the_store_as_it_was(
 
 
 def test_cli_ingest_of_a_folder_in_batches(tmp_path: Path, fresh_desk: Factdesk) -> None:
-    from service.ingest_files import BatchSender, find_files, ingest_files
+    from service.ingest_files import BatchSender, find_files, ingest_files, pending_files
 
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -118,7 +118,7 @@ def test_cli_ingest_of_a_folder_in_batches(tmp_path: Path, fresh_desk: Factdesk)
     calls: list[int] = []
     put = fresh_desk.store.put_articles
     fresh_desk.store.put_articles = lambda rows: calls.append(len(rows)) or put(rows)  # type: ignore[method-assign]
-    failed = ingest_files(files, BatchSender(desk=fresh_desk), batch=4)
+    failed = ingest_files(pending_files(files), BatchSender(desk=fresh_desk), batch=4)
     assert failed == 1
     assert calls == [3, 2]  # several articles per store write: 4 files, one of them broken
     assert {"tramway", "ferry", "stadium", "library", "harbour"} <= set(

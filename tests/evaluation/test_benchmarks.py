@@ -203,11 +203,11 @@ class FakeTarget:
     def ingest_file(self, path: Path) -> str:
         raise NotImplementedError
 
-    def ingest_text(self, text: str, document_id: str) -> str:
+    def ingest_text(self, text: str, document_id: str, meta=None) -> str:
         self.texts[document_id] = text
         return document_id
 
-    def ask(self, question: str, document_ids=None) -> Reply:
+    def ask(self, question: str, document_ids=None, scope=None) -> Reply:
         self.asked.append((question, list(document_ids) if document_ids else None))
         if "leave" in question:
             return reply(abstained=True)

@@ -78,7 +78,7 @@ def assert_verified(client: TestClient, answer: dict[str, Any]) -> None:
     for sentence in answer["sentences"]:
         assert sentence["supported"] == bool(sentence["citations"]) or answer["abstained"]
     if answer["mode"] == "llm":
-        assert answer["prompt"] == {"name": "answer", "version": "2"}
+        assert answer["prompt"] == {"name": "answer", "version": "3"}
         assert answer["fallback_reason"] is None
         assert answer["abstained"] or any(s["supported"] for s in answer["sentences"])
         unique: list[dict[str, Any]] = []
@@ -137,7 +137,7 @@ def test_streaming_events_end_in_the_non_streaming_answer(llm_client: TestClient
     # numerics), so one may be kept and the other fall back; each names who answered it.
     for reply in (plain, final):
         llm_wrote = reply["mode"] == "llm"
-        assert reply["prompt"] == ({"name": "answer", "version": "2"} if llm_wrote else None)
+        assert reply["prompt"] == ({"name": "answer", "version": "3"} if llm_wrote else None)
         assert (reply["fallback_reason"] is None) == llm_wrote
 
 

@@ -160,7 +160,7 @@ def test_flag_and_drop_unsupported_sentences(desk: Factdesk, client: TestClient,
     assert flagged["mode"] == "llm"
     assert [s["supported"] for s in flagged["sentences"]] == [True, False]
     assert flagged["sentences"][1] == {"text": "Bananas are blue.", "citations": [],
-                                       "supported": False}
+                                       "supported": False, "date": None}
     assert "600 deaths" in flagged["citations"][0]["quote"]
 
     point_llm(desk, fake_llm.url, llm_unsupported="drop")

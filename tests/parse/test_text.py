@@ -104,8 +104,8 @@ def test_empty_documents_are_rejected(raw: str | bytes) -> None:
 
 
 def test_unknown_format_names_supported_ones() -> None:
-    with pytest.raises(UnsupportedFormat, match="text, markdown, html"):
-        parse_article("Some text.", "pdf")
+    with pytest.raises(UnsupportedFormat, match="text, markdown, html, pdf"):
+        parse_article("Some text.", "docx")
 
 
 def test_format_names_are_case_insensitive() -> None:

@@ -306,7 +306,7 @@ def test_cli_ingest_sends_batches_to_the_service(
     assert result.returncode == 1  # one file failed
     assert "broken.txt" in result.stderr and "UTF-8" in result.stderr
     assert result.stdout.count("created") == 5
-    assert "5 of 6 files ingested" in result.stderr and "chunks/s" in result.stderr
+    assert "5 of 6 articles ingested" in result.stderr and "chunks/s" in result.stderr
     listed = fresh(server.url, "GET", "/v1/documents", headers=bearer(READ_KEY)).json()
     assert {f"cli-probe-{n}" for n in range(5)} <= {d["id"] for d in listed["documents"]}
     again = subprocess.run(

@@ -164,8 +164,8 @@ def test_an_uploaded_article_is_listed_answered_and_its_citation_scrolled_into_v
     page.get_by_text("Add an article").click()
     page.get_by_label("Or a file").set_input_files(
         {"name": "tram.txt", "mimeType": "text/plain", "buffer": TRAM_ARTICLE.encode()})
-    page.get_by_label("Source").fill("Ostbrook Courier")
-    page.get_by_label("Published").fill("2025-06-01")
+    page.get_by_label("Source (optional)", exact=True).fill("Ostbrook Courier")
+    page.get_by_label("Published (optional)", exact=True).fill("2025-06-01")
     shoot(page, "add-article")
     page.get_by_role("button", name="Add article").click()
 
@@ -326,7 +326,7 @@ def test_the_page_works_from_the_keyboard(page: Page, server: LiveServer) -> Non
     page.keyboard.press("Enter")
     expect(page.locator("#answer .answer-text")).to_contain_text("600")
 
-    for _ in range(3):  # the mode, the Ask button, then the answer's first citation
+    for _ in range(4):  # the mode, the filters, the Ask button, then the first citation
         page.keyboard.press("Tab")
     mark = page.get_by_role("button", name="Citation 1", exact=True)
     expect(mark).to_be_focused()
@@ -428,3 +428,82 @@ def test_a_summary_cites_like_an_answer(page: Page, server: LiveServer, shoot: S
 
     view.get_by_role("button", name="Citation 1", exact=True).click()
     assert_highlight_is(page, server, citations[0])
+
+
+def test_the_page_filters_by_date_and_shows_superseded_figures(
+    page: Page, server: LiveServer, shoot: Shoot
+) -> None:
+    from playwright.sync_api import expect
+
+    demo = "How many North Korean soldiers have died in the war?"
+    expected = api_answer(server, demo)
+    assert expected["supersedes"], "the seed gives January's figure beside April's"
+    ask_on_page(page, demo, mode="offline")
+    expect(page.locator("#answer .answer-text")).to_contain_text(expected["answer"])
+    expect(page.get_by_role("heading", name="Older figures, superseded")).to_be_visible()
+    first_old = expected["supersedes"][0]
+    expect(page.locator("#superseded-source-1")).to_contain_text(first_old["quote"])
+    expect(page.locator("#ask-source-1")).to_contain_text(expected["citations"][0]["published"])
+    expect(page.locator("#answer .meta")).to_contain_text(f"as of {expected['as_of']}")
+    shoot(page, "answer-superseded")
+
+    page.get_by_text("Filter by date or source").click()
+    page.get_by_label("As known on").fill("2025-01-15")
+    ask_on_page(page, demo, mode="offline")
+    expect(page.locator("#answer .abstain-text")).to_contain_text(
+        "No stored article matches the filter (published by 2025-01-15)")
+    page.get_by_label("As known on").fill("")
+
+
+STORM_REPORTS = [  # id, published, text: two reports of one story, the later one first
+    ("storm-oct17", "2026-10-17",
+     "Ingrid Evacuations Nearly Triple\n\nThe number of homes evacuated because of Storm Ingrid "
+     "has risen to 3,450, officials said on Friday, after the river Lenne burst its banks."),
+    ("storm-oct14", "2026-10-14",
+     "Storm Ingrid Forces Evacuations\n\nStorm Ingrid forced authorities to evacuate 1,200 homes "
+     "along the Marrow coast on Tuesday, as winds of up to 140 kilometres per hour hit."),
+]
+
+
+@pytest.fixture
+def storm_reports(server: LiveServer) -> Iterator[list[str]]:
+    for doc_id, published, text in STORM_REPORTS:
+        reply = server.api("POST", "/v1/documents", json={
+            "id": doc_id, "text": text, "published": published, "source": "Marrow Daily"})
+        assert reply.status_code == 200, reply.text
+    yield [doc_id for doc_id, _, _ in STORM_REPORTS]
+    for doc_id, _, _ in STORM_REPORTS:
+        server.api("DELETE", f"/v1/documents/{doc_id}")
+
+
+def test_a_timeline_of_the_selected_articles_shows_their_dated_sentences_in_order(
+    page: Page, server: LiveServer, shoot: Shoot, storm_reports: list[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    page.reload()
+    button = page.get_by_role("button", name="Timeline of the selected articles")
+    expect(button).to_be_disabled()
+    page.get_by_label("Select “Ingrid Evacuations Nearly Triple” for a timeline").check()
+    page.get_by_label("Select “Storm Ingrid Forces Evacuations” for a timeline").check()
+    with page.expect_response("**/v1/summarize") as response:
+        button.click()
+    timeline = response.value.json()
+    request = json.loads(response.value.request.post_data or "{}")
+    assert request["timeline"] is True and set(request["document_ids"]) == set(storm_reports)
+    assert timeline["timeline"] is True
+
+    view = page.locator("#summary")
+    expect(view.get_by_role("heading", name="Timeline of 2 articles")).to_be_visible()
+    items = view.locator("ol.timeline > li")
+    expect(items).to_have_count(len(timeline["sentences"]))
+    dates = [s["date"] for s in timeline["sentences"]]
+    assert dates == sorted(dates) and dates[0] == "2026-10-14" and dates[-1] == "2026-10-17"
+    for n, sentence in enumerate(timeline["sentences"]):
+        expect(items.nth(n).locator("time")).to_have_text(sentence["date"])
+        expect(items.nth(n)).to_contain_text(sentence["text"])
+    shoot(page, "timeline")
+
+    first = timeline["sentences"][0]["citations"][0]
+    items.nth(0).locator(".cite-mark").first.click()
+    assert_highlight_is(page, server, first)

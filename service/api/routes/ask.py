@@ -26,10 +26,12 @@ LLM_ERRORS: dict[int | str, dict[str, Any]] = {
 def ask(body: AskIn, desk: DeskDep) -> AskOut | EventSourceResponse:
     if not body.stream:
         answer = desk.ask(body.question, top_k=body.top_k, document_ids=body.document_ids,
-                          mode=body.mode, min_confidence=body.min_confidence)
+                          mode=body.mode, min_confidence=body.min_confidence,
+                          scope=body.scope())
         count_answer(answer)
         return AskOut.of(answer)
     # Bad input and an unreachable LLM (mode llm) raise here, before the stream starts.
     events = desk.ask_stream(body.question, top_k=body.top_k, document_ids=body.document_ids,
-                             mode=body.mode, min_confidence=body.min_confidence)
+                             mode=body.mode, min_confidence=body.min_confidence,
+                             scope=body.scope())
     return EventSourceResponse(sse_events(events))

@@ -18,12 +18,15 @@ STREAM_DOC = {
 @router.post("/summarize", response_model=SummaryOut, responses={200: STREAM_DOC, **LLM_ERRORS})
 def summarize(body: SummarizeIn, desk: DeskDep) -> SummaryOut | EventSourceResponse:
     """A summary whose every sentence cites the span of the article it comes from: of one
-    document, of several, or of what the stored articles say about a question."""
+    document, of several, of what the stored articles say about a question, or of the
+    articles a date or source filter admits; with `"timeline": true`, their dated sentences
+    in date order."""
     document_ids, question = body.targets()
     if not body.stream:
         return SummaryOut.of(desk.summarize(document_ids, question, body.max_sentences,
-                                            body.max_words, body.mode))
+                                            body.max_words, body.mode, body.scope(),
+                                            body.timeline))
     # Bad input and an unreachable LLM (mode llm) raise here, before the stream starts.
     events = desk.summarize_stream(document_ids, question, body.max_sentences, body.max_words,
-                                   body.mode)
+                                   body.mode, body.scope(), body.timeline)
     return EventSourceResponse(sse_events(events))

@@ -193,13 +193,11 @@ function titleOf(documentId) {
 function renderCited(sentences, prefix) {
   const numbers = new Map();
   const sources = [];
-  const text = el("p", { class: "cited-text" });
-  sentences.forEach((sentence, index) => {
-    if (index) text.append(" ");
-    text.append(el("span", { class: sentence.supported ? "sentence" : "sentence unsupported" },
-      sentence.text));
+  const pieces = sentences.map((sentence) => {
+    const nodes = [el("span", { class: sentence.supported ? "sentence" : "sentence unsupported" },
+      sentence.text)];
     if (!sentence.supported) {
-      text.append(el("span", { class: "flag" }, " (no article supports this sentence)"));
+      nodes.push(el("span", { class: "flag" }, " (no article supports this sentence)"));
     }
     for (const citation of sentence.citations || []) {
       const key = `${citation.document_id}\u0000${citation.start}\u0000${citation.end}`;
@@ -209,11 +207,17 @@ function renderCited(sentences, prefix) {
         numbers.set(key, number);
         sources.push(citation);
       }
-      text.append(citeMark(citation, number, prefix));
+      nodes.push(citeMark(citation, number, prefix));
     }
+    return nodes;
+  });
+  const text = el("p", { class: "cited-text" });
+  pieces.forEach((nodes, index) => {
+    if (index) text.append(" ");
+    text.append(...nodes);
   });
   const list = el("ol", { class: "sources" }, sources.map((c, i) => sourceItem(c, i + 1, prefix)));
-  return { text, list, count: sources.length };
+  return { text, list, count: sources.length, pieces };
 }
 
 function citeMark(citation, number, prefix) {
@@ -228,11 +232,19 @@ function citeMark(citation, number, prefix) {
   }, `[${number}]`);
 }
 
+/** "(Source, 2025-04-30)": where and when the cited statement comes from. */
+function sourceDate(citation) {
+  const when = citation.stated ? `said to date from ${citation.stated}` : citation.published;
+  const facts = [citation.source, when].filter(Boolean);
+  return facts.length ? [el("span", { class: "source-date" }, `(${facts.join(", ")})`), " "] : [];
+}
+
 function sourceItem(citation, number, prefix) {
   const title = citation.title || titleOf(citation.document_id);
   return el("li", { id: `${prefix}-source-${number}`, class: "source" },
     el("q", { class: "quote" }, citation.quote), " ",
     el("span", { class: "source-title" }, `— ${title}`), " ",
+    ...sourceDate(citation),
     el("button", {
       type: "button",
       class: "link",
@@ -337,7 +349,8 @@ function describeAnswer(answer) {
     return `Offline answer, ${confidence}: the LLM's answer could not be used `
       + `(${answer.fallback_reason}).`;
   }
-  return `Offline answer, ${confidence}.`;
+  const asOf = answer.as_of ? `; evidence as of ${answer.as_of}` : "";
+  return `Offline answer, ${confidence}${asOf}.`;
 }
 
 function renderAnswer(answer) {
@@ -358,6 +371,10 @@ function renderAnswer(answer) {
     if (answer.answer.length <= 80) cited.text.classList.add("short");
     parts.push(cited.text);
     if (cited.count) parts.push(el("h3", {}, "Citations"), cited.list);
+    if (answer.supersedes && answer.supersedes.length) {
+      parts.push(el("h3", {}, "Older figures, superseded"), el("ol", { class: "sources superseded" },
+        answer.supersedes.map((c, i) => sourceItem(c, i + 1, "superseded"))));
+    }
     if (answer.passages.length) {
       parts.push(el("details", { class: "searched" },
         el("summary", {}, `Passages searched (${answer.passages.length})`),
@@ -405,11 +422,23 @@ async function askPlain(body, signal) {
   return response.json();
 }
 
+/** The date and source filters that are set, as /v1/ask takes them. */
+function filterFields() {
+  const fields = {};
+  for (const [id, name] of [["published-after", "published_after"],
+    ["published-before", "published_before"], ["as-of", "as_of"]]) {
+    if ($(id).value) fields[name] = $(id).value;
+  }
+  const sources = $("sources").value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (sources.length) fields.sources = sources;
+  return fields;
+}
+
 async function onAsk(event) {
   event.preventDefault();
   const field = $("question");
   const mode = $("mode").value;
-  const body = { question: field.value, mode };
+  const body = { question: field.value, mode, ...filterFields() };
   if (asking) asking.abort();
   const controller = new AbortController();
   asking = controller;
@@ -450,7 +479,12 @@ async function loadArticles() {
   renderArticles();
 }
 
+const selected = new Set(); // article ids ticked for a timeline
+
 function renderArticles() {
+  const present = new Set(articles.map((article) => article.id));
+  for (const id of [...selected]) if (!present.has(id)) selected.delete(id);
+  $("timeline-button").disabled = selected.size === 0;
   const rows = articles.map((article) => articleRow({ ...article, title: article.title || article.id }));
   $("articles").replaceChildren(...rows);
   $("articles-empty").hidden = articles.length > 0;
@@ -459,6 +493,17 @@ function renderArticles() {
 
 function articleRow(article) {
   return el("tr", { "data-id": article.id },
+    el("td", { class: "select" },
+      el("input", {
+        type: "checkbox",
+        "aria-label": `Select “${article.title}” for a timeline`,
+        checked: selected.has(article.id),
+        onchange: (event) => {
+          if (event.currentTarget.checked) selected.add(article.id);
+          else selected.delete(article.id);
+          $("timeline-button").disabled = selected.size === 0;
+        },
+      })),
     el("th", { scope: "row", "data-label": "Title" },
       el("button", {
         type: "button",
@@ -496,9 +541,20 @@ async function deleteArticle(article) {
   $("articles-heading").focus();
 }
 
-async function summarize(article, button) {
+function summarize(article, button) {
+  return showSummary(`Summary of “${article.title}”`,
+    { document_id: article.id, max_sentences: SUMMARY_SENTENCES }, button);
+}
+
+function timeline(button) {
+  const ids = articles.map((article) => article.id).filter((id) => selected.has(id));
+  const named = ids.length === 1 ? "1 article" : `${ids.length} articles`;
+  return showSummary(`Timeline of ${named}`, { document_ids: ids, timeline: true }, button);
+}
+
+async function showSummary(title, request, button) {
   const view = $("summary");
-  const heading = el("h3", { id: "summary-heading", tabindex: "-1" }, `Summary of “${article.title}”`);
+  const heading = el("h3", { id: "summary-heading", tabindex: "-1" }, title);
   view.hidden = false;
   view.setAttribute("aria-busy", "true");
   view.replaceChildren(heading, el("p", { class: "working" }, "Summarizing…"));
@@ -507,17 +563,19 @@ async function summarize(article, button) {
     const response = await api("v1/summarize", {
       method: "POST",
       headers: JSON_HEADERS,
-      body: JSON.stringify({ document_id: article.id, max_sentences: SUMMARY_SENTENCES }),
+      body: JSON.stringify(request),
     });
     const summary = await response.json();
     const sentences = summary.sentences && summary.sentences.length ? summary.sentences
       : [{ text: summary.summary, citations: [], supported: false }];
-    const cited = renderCited(sentences, "summary");
+    const cited = summary.timeline ? renderTimeline(sentences) : renderCited(sentences, "summary");
     const parts = [heading, cited.text];
     if (cited.count) parts.push(el("h4", {}, "Citations"), cited.list);
     parts.push(el("p", { class: "meta" },
-      summary.mode === "llm" ? "Written by the LLM; every citation was checked against the article."
-        : "Offline summary: sentences taken from the article."));
+      summary.timeline ? "Timeline: sentences taken from the articles, dated, oldest first."
+        : summary.mode === "llm"
+          ? "Written by the LLM; every citation was checked against the article."
+          : "Offline summary: sentences taken from the article."));
     view.replaceChildren(...parts);
   } catch (error) {
     const message = error.status === 404 && error.code === "not_found"
@@ -525,9 +583,18 @@ async function summarize(article, button) {
     view.replaceChildren(heading, el("p", { class: "error", role: "alert" }, message));
   } finally {
     view.setAttribute("aria-busy", "false");
-    button.disabled = false;
+    button.disabled = request.timeline ? selected.size === 0 : false;
     heading.focus();
   }
+}
+
+/** A timeline: one list item per dated sentence, its citations numbered as in a summary. */
+function renderTimeline(sentences) {
+  const cited = renderCited(sentences, "summary");
+  const items = sentences.map((sentence, index) => el("li", {},
+    el("time", sentence.date ? { datetime: sentence.date } : {}, sentence.date || "Undated"),
+    " ", ...cited.pieces[index]));
+  return { text: el("ol", { class: "timeline" }, items), list: cited.list, count: cited.count };
 }
 
 async function addArticle(event) {
@@ -598,6 +665,7 @@ function start() {
   });
   $("ask-form").addEventListener("submit", onAsk);
   $("add-form").addEventListener("submit", addArticle);
+  $("timeline-button").addEventListener("click", (event) => timeline(event.currentTarget));
   $("key-set").addEventListener("click", async () => {
     if (await askForKey("")) loadArticles();
   });
