@@ -60,7 +60,8 @@ def run_build(args: argparse.Namespace) -> Result:
         if chunks >= args.size:
             break
         result = desk.ingest(article.text, "text", document_id=article.doc_id,
-                             title=article.title, source="factdesk scale benchmark")
+                             title=article.title, source="factdesk scale benchmark",
+                             published=article.published)
         if result.chunks != article.chunks:
             raise SystemExit(f"{article.doc_id}: chunker made {result.chunks} chunks, "
                              f"expected {article.chunks}")

@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,11 @@ HALF_MAX_TOKENS = 79
 CHUNKS_PER_ARTICLE = (3, 12)
 TOP_K = 8
 # Bumped when the synthesis changes, so --reuse never opens a store built another way.
-SYNTHESIS = "halves-v2"
+SYNTHESIS = "halves-v3-dated"
+# Article n is published on FIRST_DAY + (n * 7919 mod DAYS): spread evenly over two years, in
+# no order the ids follow.
+FIRST_DAY = date(2024, 1, 1)
+DAYS = 731
 
 Result = dict[str, Any]
 
@@ -82,6 +87,7 @@ class SyntheticArticle:
     title: str
     text: str
     chunks: int
+    published: str  # YYYY-MM-DD
 
 
 def synthetic_articles(halves: Sequence[str], seed: int = 0) -> Iterator[SyntheticArticle]:
@@ -107,8 +113,9 @@ def synthetic_articles(halves: Sequence[str], seed: int = 0) -> Iterator[Synthet
         text = "\n\n".join(pieces)
         if parse_article(text, "text").text != text:
             continue
+        published = FIRST_DAY + timedelta(days=number * 7919 % DAYS)
         yield SyntheticArticle(f"scale-{number:06d}", f"Scale article {number}", text,
-                               len(pieces))
+                               len(pieces), published.isoformat())
         number += 1
 
 

@@ -36,8 +36,12 @@ def timeline_offline(sources: Sequence[Source], embedder: Embedder, *,
     for sentence in summarize_offline(ordered, embedder, max_sentences=max_sentences,
                                       max_words=max_words):
         first = sentence.citations[0]
-        when = statement_date(texts[first.document_id], first.start, first.end,
-                              first.published) or first.published
-        dated.append(replace(sentence, date=when))
+        stated = statement_date(texts[first.document_id], first.start, first.end,
+                                first.published)
+        if stated is None:
+            dated.append(replace(sentence, date=first.published))
+            continue
+        cited = (replace(first, stated=stated), *sentence.citations[1:])
+        dated.append(replace(sentence, citations=cited, date=stated))
     dated.sort(key=lambda s: (s.date is None, s.date or ""))  # stable: article order kept
     return dated

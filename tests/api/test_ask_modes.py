@@ -29,7 +29,8 @@ def test_offline_answer_is_one_sentence_with_its_citations(client: TestClient, m
     assert answer["fallback_reason"] is None  # no LLM configured: auto is offline, not a fallback
     assert answer["prompt"] is None
     assert answer["sentences"] == [
-        {"text": answer["answer"], "citations": answer["citations"], "supported": True}
+        {"text": answer["answer"], "citations": answer["citations"], "supported": True,
+         "date": None}
     ]
 
 

@@ -66,7 +66,8 @@ def add_documents(body: DocumentBatchIn, desk: DeskDep, settings: AppSettingsDep
 def upload_document(
     desk: DeskDep,
     settings: AppSettingsDep,
-    file: Annotated[UploadFile, File(description="A .txt, .md or .html article, UTF-8.")],
+    file: Annotated[UploadFile, File(
+        description="A .txt, .md or .html article (UTF-8), or a PDF with a text layer.")],
     id: Annotated[str | None, Form()] = None,
     title: Annotated[str | None, Form()] = None,
     url: Annotated[str | None, Form()] = None,

@@ -610,8 +610,8 @@ async function addArticle(event) {
     showError("add-error", "Paste text or choose a file, not both", text);
     return;
   }
-  if (file && !/\.(txt|text|md|markdown|html?)$/i.test(file.name)) {
-    showError("add-error", "Choose a .txt, .md or .html file", $("add-file"));
+  if (file && !/\.(txt|text|md|markdown|html?|pdf)$/i.test(file.name)) {
+    showError("add-error", "Choose a .txt, .md, .html or .pdf file", $("add-file"));
     return;
   }
   const fields = {};
