@@ -9,7 +9,15 @@ from service.answer import answer_by_rules, answer_offline
 from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
 from service.chunk.chunker import chunk_id
 from service.config import Settings
-from service.domain import Answer, AnswerMode, AnswerSentence, AskEvent, Passage, PromptRef
+from service.domain import (
+    Answer,
+    AnswerMode,
+    AnswerSentence,
+    AskEvent,
+    Citation,
+    Passage,
+    PromptRef,
+)
 from service.embed.select import Embedder
 from service.errors import DocumentNotFound, InvalidInput, LLMFailure
 from service.llm.client import ChatStream, LLMClient
@@ -91,8 +99,12 @@ class Asker:
         mode: AnswerMode,
     ) -> Iterator[AskEvent]:
         def verify(draft: str) -> Answer:
-            return dated(verify_draft(draft, numbered, texts, self.embedder, self.llm.settings,
-                                      prompt, all_passages=passages))
+            answer = dated(verify_draft(draft, numbered, texts, self.embedder,
+                                        self.llm.settings, prompt, all_passages=passages))
+            if not answer.abstained and answer.as_of is not None:
+                answer.supersedes = older_values(answer, self._offline(question, passages,
+                                                                       texts))
+            return answer
 
         def fallback(reason: str) -> Answer:
             return self._offline(question, passages, texts, reason)
@@ -184,6 +196,20 @@ def nothing_admitted(scope: Scope) -> Answer:
     """The reply when no stored article passes the filter: an abstention that says so."""
     return Answer(answer=f"No stored article matches the filter ({scope.describe()}).",
                   abstained=True, confidence=1.0)
+
+
+def older_values(answer: Answer, offline: Answer) -> list[Citation]:
+    """The superseded citations of an LLM ``answer``: the older values the offline reader finds
+    in the same passages (its superseded figures, and its own answer when that is older),
+    dated before the LLM's evidence and not among what the LLM cites."""
+    if answer.as_of is None or offline.abstained:
+        return []
+    cited = {(c.document_id, c.start, c.end) for c in answer.citations}
+    older = [*offline.supersedes, *(offline.citations if offline.as_of and offline.as_of
+                                    < answer.as_of else [])]
+    return [c for c in dict.fromkeys(older)
+            if c.dated and c.dated < answer.as_of
+            and (c.document_id, c.start, c.end) not in cited]
 
 
 def dated(answer: Answer) -> Answer:

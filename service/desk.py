@@ -65,6 +65,7 @@ class Factdesk:
             self.lexical,
             embed_query=lambda text: self.embedder.embed_cached([text])[0],
             entry_of=self.view.catalog_entry,
+            article_count=lambda: len(self.view.catalog),
         )
         self.ingester = Ingester(self.settings, self.embedder, self.store, self.view,
                                  self._write_lock)

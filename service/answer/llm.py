@@ -46,7 +46,6 @@ def format_passages(passages: Sequence[Passage]) -> str:
     )
 
 
-
 def open_answer_stream(
     llm: LLMClient, question: str, passages: Sequence[Passage], settings: Settings
 ) -> tuple[PromptRef, ChatStream]:

@@ -110,3 +110,17 @@ def test_no_passage_or_citation_falls_outside_the_filter(dated_desk, after, befo
         assert answer.passages, "the filter admits articles, so retrieval finds passages"
     else:
         assert answer.abstained and "No stored article matches the filter" in answer.answer
+
+
+@pytest.mark.parametrize("share", [0.25, 0.5, 0.75, 1.0])
+def test_a_broad_filter_over_fetched_finds_what_the_filtered_query_finds(dated_desk,
+                                                                         share: float) -> None:
+    desk, meta = dated_desk
+    ids = sorted(meta)[: round(len(meta) * share)]
+    retriever = desk.retriever
+    for topic in TOPICS[:4]:
+        vector = desk.embedder.embed_cached([f"What did the {topic} project cost?"])[0]
+        for n in (2, 4, 9):  # 9 of 4 admitted articles: the over-fetch falls short
+            got = [s.chunk.id for s, _ in retriever._nearest(vector, n, ids)]
+            filtered = [s.chunk.id for s, _ in desk.store.query(vector, n, ids)]
+            assert got == filtered, (share, topic, n)
