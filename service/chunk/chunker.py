@@ -22,6 +22,11 @@ def chunk_id(document_id: str, version: str, index: int) -> str:
     return f"{document_id}:{version}:{index}"
 
 
+def document_of(chunk_id: str) -> str:
+    """The id of the article a chunk id names (document ids hold no ':')."""
+    return chunk_id.rsplit(":", 2)[0]
+
+
 def chunk_article(
     document_id: str,
     text: str,

@@ -194,6 +194,17 @@ class ChromaStore:
             if meta is not None and text is not None
         ]
 
+    def nearest_ids(self, embedding: np.ndarray, k: int,
+                    document_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """The ids of the ``k`` chunks nearest ``embedding`` (of the articles
+        ``document_ids``, when given) and their cosine similarity, without their texts or
+        metadata: several times cheaper a result than ``query``."""
+        where = {"document_id": {"$in": list(document_ids)}} if document_ids else None
+        got = self.chunks.query(query_embeddings=[embedding.tolist()], n_results=k,
+                                where=where, include=["distances"])
+        return [(cid, 1.0 - float(distance))
+                for cid, distance in zip(got["ids"][0], got["distances"][0])]
+
     # ---- writes ------------------------------------------------------------------------
 
     def put_article(
