@@ -24,9 +24,10 @@ from service.llm.client import ChatStream, LLMClient
 from service.llm.fallback import answer_mode, check_citations, verified_events
 from service.reader import Reader
 from service.retrieve import HybridRetriever, RetrievalMode
-from service.store import ChromaStore
 from service.scope import Scope, admitted, within
+from service.store import ChromaStore
 from service.sync import StoreView
+from service.text_rules import check_text
 
 
 class Asker:
@@ -171,6 +172,7 @@ class Asker:
         question = question.strip() if isinstance(question, str) else ""
         if not question:
             raise InvalidInput("question is empty")
+        check_text("question", question)
         if len(question) > self.settings.max_question_chars:
             raise InvalidInput(
                 f"question is {len(question)} characters; the limit is "

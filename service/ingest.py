@@ -34,6 +34,7 @@ from service.errors import FactdeskError, InvalidInput
 from service.parse import ParsedArticle, decode, detect_format, parse_article
 from service.parse.pdf import is_pdf
 from service.store import ChromaStore
+from service.text_rules import check_text, check_texts
 from service.sync import StoreView
 
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
@@ -158,7 +159,12 @@ class Ingester:
         as_pdf = is_pdf(item.raw) or str(item.format or "").strip().lower() == "pdf"
         content = item.raw if as_pdf and isinstance(item.raw, bytes) else decode(item.raw)
         if isinstance(content, str):
+            check_text("text", content)
             self._check_length(content)
+        check_texts([("title", item.title), ("url", item.url), ("published", item.published),
+                     ("source", item.source), ("author", item.author),
+                     ("format", item.format if isinstance(item.format, str) else None),
+                     ("filename", item.filename)])
         parsed = parse_article(
             content, item.format, filename=item.filename, title=item.title, url=item.url,
             published=item.published, source=item.source, author=item.author,

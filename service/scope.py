@@ -21,6 +21,7 @@ from datetime import date, datetime
 from service.domain import CatalogEntry
 from service.errors import InvalidInput
 from service.parse.dates import parse_date
+from service.text_rules import check_text
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Scope:
         if sources is not None:
             if isinstance(sources, str):
                 raise InvalidInput("sources must be a list of source names, not one string")
+            for n, source in enumerate(sources):
+                check_text(f"sources[{n}]", source)
             cleaned = tuple(dict.fromkeys(s.strip() for s in sources if s.strip()))
             if not cleaned:
                 raise InvalidInput("sources is empty; leave it out to search every source")

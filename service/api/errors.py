@@ -84,7 +84,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _validation_code(error: RequestValidationError) -> str:
     kinds = {e.get("type") for e in error.errors()}
-    return "malformed_json" if "json_invalid" in kinds else "invalid_request"
+    if "json_invalid" in kinds:
+        return "malformed_json"
+    if kinds == {"invalid_text"}:  # the text rule alone (service/text_rules.py)
+        return "invalid_text"
+    return "invalid_request"
 
 
 def _describe(error: RequestValidationError) -> str:

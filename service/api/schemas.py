@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic_core import PydanticCustomError
 
 from service.domain import (
     Answer,
@@ -18,9 +19,46 @@ from service.domain import (
 )
 from service.errors import InvalidInput
 from service.scope import Scope
+from service.text_rules import TEXT_PATTERN, describe, first_bad_character
 
 
-class DocumentIn(BaseModel):
+def _declare_text_rule(schema: dict[str, Any]) -> None:
+    """The OpenAPI ``pattern`` of every text field (and list of texts) of a request body."""
+    for field in schema.get("properties", {}).values():
+        for variant in [field, *field.get("anyOf", [])]:
+            if variant.get("type") == "string" and "format" not in variant:
+                variant.setdefault("pattern", TEXT_PATTERN)
+            items = variant.get("items", {})
+            if variant.get("type") == "array" and items.get("type") == "string":
+                items.setdefault("pattern", TEXT_PATTERN)
+
+
+class TextIn(BaseModel):
+    """A request body whose every text field keeps to service/text_rules.py: a field with a
+    lone surrogate, a NUL or another control character is a 422 naming it and the position."""
+
+    model_config = ConfigDict(json_schema_extra=_declare_text_rule)
+
+    @model_validator(mode="after")
+    def _text_rules(self) -> TextIn:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                _check(name, value)
+            elif isinstance(value, list):
+                for n, item in enumerate(value):
+                    if isinstance(item, str):
+                        _check(f"{name}[{n}]", item)
+        return self
+
+
+def _check(field: str, value: str) -> None:
+    position = first_bad_character(value)
+    if position is not None:
+        raise PydanticCustomError("invalid_text", describe(field, value, position))
+
+
+class DocumentIn(TextIn):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(..., description="The article: plain text, Markdown or HTML.")
@@ -110,7 +148,7 @@ class DocumentList(BaseModel):
     total: int
 
 
-class FilterFields(BaseModel):
+class FilterFields(TextIn):
     """Which articles a request draws on, by date and source (applied before ranking)."""
 
     published_after: date | None = Field(
@@ -255,7 +293,8 @@ ONE_TARGET: list[JsonValue] = [
 
 
 class SummarizeIn(FilterFields):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": ONE_TARGET})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda schema, _: (
+        _declare_text_rule(schema), schema.update({"oneOf": ONE_TARGET})))
 
     document_id: str | None = Field(None, description="Summarize this document.")
     document_ids: list[str] | None = Field(

@@ -20,6 +20,7 @@ from pypdf.errors import PyPdfError
 from service.domain import ParsedArticle
 from service.errors import EmptyDocument, InvalidInput
 from service.parse.text import parse_text
+from service.text_rules import without_refused
 
 PDF_MAGIC = b"%PDF-"
 
@@ -48,7 +49,8 @@ def parse_pdf(raw: str | bytes) -> ParsedArticle:
         raise InvalidInput(f"The PDF could not be read: {error}") from error
     except (ValueError, KeyError, TypeError, AttributeError) as error:  # a damaged file
         raise InvalidInput(f"The PDF could not be read ({type(error).__name__}).") from error
-    text = "\n\n".join(page for page in pages if page)
+    # A text layer may hold stray control characters: they are not text (text_rules.py).
+    text = "\n\n".join(without_refused(page) for page in pages if page)
     if not text:
         raise EmptyDocument(
             f"The PDF has no text layer ({len(pages)} page(s) of images, a scan?); factdesk "

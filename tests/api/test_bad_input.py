@@ -6,6 +6,7 @@ previous version of a document whole.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -319,3 +320,73 @@ def test_new_document_failing_midway_leaves_nothing(
     assert chunks_in_chroma(desk, "doomed") == []
     assert lexical_ids_of(desk, "doomed") == set()
     assert_error(faulty_client.get("/v1/documents/doomed"), 404, "document_not_found", "doomed")
+
+
+# Text hygiene (service/text_rules.py): the same rule in every text field of every route.
+BAD_CHARACTERS = {"lone-surrogate": "\ud800", "nul": "\x00", "escape": "\x1b",
+                  "noncharacter": "\uffff"}
+
+
+def _with(value: str, bad: str) -> str:
+    return value[:5] + bad + value[5:]
+
+
+def post_json(client: TestClient, path: str, body: object) -> Any:
+    """Posted as JSON with every non-ASCII character escaped: a lone surrogate is sendable
+    only as the escape ``\\ud800``, as any JSON client would send it."""
+    return client.post(path, content=json.dumps(body).encode(),
+                       headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize("bad", list(BAD_CHARACTERS.values()), ids=list(BAD_CHARACTERS))
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/documents", {"text": TEXT_ARTICLE}, "text"),
+    ("/v1/documents", {"text": TEXT_ARTICLE, "title": "Apple harvest"}, "title"),
+    ("/v1/documents", {"text": TEXT_ARTICLE, "source": "Valley News"}, "source"),
+    ("/v1/documents", {"text": TEXT_ARTICLE, "author": "Ana Ruiz"}, "author"),
+    ("/v1/documents", {"text": TEXT_ARTICLE, "url": "https://x.example/a"}, "url"),
+    ("/v1/ask", {"question": SEED_QUESTION}, "question"),
+    ("/v1/ask", {"question": SEED_QUESTION, "sources": ["Valley News"]}, "sources"),
+    ("/v1/summarize", {"question": SEED_QUESTION}, "question"),
+    ("/v1/summarize", {"document_ids": [SEED_ID]}, "document_ids"),
+])
+def test_bad_characters_in_any_text_field_are_a_422_naming_the_field(
+        client: TestClient, path: str, body: dict, field: str, bad: str) -> None:
+    value = body[field]
+    body = {**body, field: [_with(value[0], bad)] if isinstance(value, list)
+            else _with(value, bad)}
+    response = post_json(client, path, body)
+    named = f"{field}[0]" if isinstance(value, list) else field
+    assert_error(response, 422, "invalid_text", named, "position 5")
+
+
+@pytest.mark.parametrize("bad", list(BAD_CHARACTERS.values()), ids=list(BAD_CHARACTERS))
+def test_bad_characters_in_a_batch_are_that_articles_error(client: TestClient,
+                                                           bad: str) -> None:
+    response = post_json(client, "/v1/documents/batch", {"documents": [
+        {"id": "fine-one", "text": TEXT_ARTICLE}, {"id": "bad-one", "text": _with("Words", bad)}]})
+    assert_error(response, 422, "invalid_text", "text", "position 5")
+
+
+@pytest.mark.parametrize(("field", "bad"), [
+    ("title", "\x00"), ("source", "\x07"), ("author", "\ufffe"), ("published", "\x1f")])
+def test_bad_characters_in_upload_fields_are_a_422(client: TestClient, field: str,
+                                                   bad: str) -> None:
+    response = client.post("/v1/documents/upload",
+                           files={"file": ("a.txt", TEXT_ARTICLE.encode(), "text/plain")},
+                           data={field: _with("Valley News", bad)})
+    assert_error(response, 422, "invalid_input", field, "position 5")
+
+
+def test_a_nul_in_an_uploaded_file_is_a_422(client: TestClient) -> None:
+    content = _with(TEXT_ARTICLE, "\x00").encode()
+    response = client.post("/v1/documents/upload",
+                           files={"file": ("a.txt", content, "text/plain")})
+    assert_error(response, 422, "invalid_input", "text", "NUL", "position 5")
+
+
+def test_right_to_left_marks_and_4_byte_characters_are_text(client: TestClient,
+                                                            desk: Factdesk) -> None:
+    question = "\u200fHow many tonnes of apples 🍎 did the Vellan Valley growers pick?"
+    response = client.post("/v1/ask", json={"question": question, "mode": "offline"})
+    assert response.status_code == 200, response.text

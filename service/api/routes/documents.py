@@ -16,9 +16,11 @@ from service.api.schemas import (
 )
 from service.errors import FactdeskError, InvalidInput, UploadTooLarge
 from service.ingest import ArticleIn
+from service.text_rules import TEXT_PATTERN
 from service.observability.metrics import count_ingest
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
+TEXT_FIELD = {"pattern": TEXT_PATTERN}  # service/text_rules.py
 
 
 @router.post("", response_model=IngestOut, status_code=200)
@@ -68,13 +70,13 @@ def upload_document(
     settings: AppSettingsDep,
     file: Annotated[UploadFile, File(
         description="A .txt, .md or .html article (UTF-8), or a PDF with a text layer.")],
-    id: Annotated[str | None, Form()] = None,
-    title: Annotated[str | None, Form()] = None,
-    url: Annotated[str | None, Form()] = None,
-    published: Annotated[str | None, Form()] = None,
-    source: Annotated[str | None, Form()] = None,
-    author: Annotated[str | None, Form()] = None,
-    format: Annotated[str | None, Form()] = None,
+    id: Annotated[str | None, Form(json_schema_extra=TEXT_FIELD)] = None,
+    title: Annotated[str | None, Form(json_schema_extra=TEXT_FIELD)] = None,
+    url: Annotated[str | None, Form(json_schema_extra=TEXT_FIELD)] = None,
+    published: Annotated[str | None, Form(json_schema_extra=TEXT_FIELD)] = None,
+    source: Annotated[str | None, Form(json_schema_extra=TEXT_FIELD)] = None,
+    author: Annotated[str | None, Form(json_schema_extra=TEXT_FIELD)] = None,
+    format: Annotated[str | None, Form(json_schema_extra=TEXT_FIELD)] = None,
 ) -> IngestOut:
     raw = file.file.read(settings.max_upload_bytes + 1)
     if len(raw) > settings.max_upload_bytes:
