@@ -4,14 +4,11 @@
 questions and read documents and metrics; a ``write`` key may also add and delete documents
 (``all`` and ``read+write`` are other names for ``write``). With no keys set the API is open.
 
-What a request needs follows from its method and path alone, so a route added later is
-covered without declaring anything:
-
-- ``/healthz``, the docs (``/docs``, ``/openapi.json``) and everything outside ``/v1`` (the
-  web page and its files) are open;
-- ``POST``, ``PUT``, ``PATCH`` and ``DELETE`` under ``/v1/documents`` need ``write``;
-- everything else under ``/v1`` (questions, summaries, reading documents) and ``/metrics``
-  needs ``read``.
+Each router declares the scope its routes need, the FastAPI way: a ``Security`` dependency
+(``READ`` or ``WRITE`` below) on the router or the route, which also declares the two ways to
+send a key in the OpenAPI schema (``bearerAuth``, ``apiKeyHeader``) and the scope each
+operation needs. A route that declares none is open: ``/healthz``, the docs and the web page.
+tests/api/test_auth.py fails when a route under ``/v1`` or ``/metrics`` declares none.
 
 A key comes as ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``. Keys are compared in
 constant time, as SHA-256 digests, and never logged: a key is named by ``key_id``, a short hash.
@@ -21,17 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from fastapi import FastAPI
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-BEARER = "bearerAuth"
-API_KEY_HEADER = "apiKeyHeader"
-
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 class Scope(str, Enum):
     READ = "read"
@@ -81,61 +74,65 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
     return key or None
 
 
-def required_scope(method: str, path: str) -> Scope | None:
-    """The scope a request needs, or None for an open one (see the module's rules)."""
-    path = path.rstrip("/") or "/"
-    if path == "/metrics":
-        return Scope.READ
-    if not is_api_path(path):
+KEY_ID = "factdesk.key_id"  # request scope entry: the id (a hash) of the key it came with
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="bearerAuth",
+    description="An API key from FACTDESK_API_KEYS, needed when the server has keys set: "
+    "`read` to ask and read, `write` to change documents.")
+header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="apiKeyHeader",
+                             description="The same key, in a header of its own.")
+
+
+class AccessDenied(Exception):
+    """A request without the key its route needs: 401 or 403 (service/api/errors.py)."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = dict(headers or {})
+
+
+def _access(security_scopes: SecurityScopes, request: Request,
+            bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
+            header: str | None = Depends(header_scheme)) -> ApiKey | None:
+    """The key of a request to a route that needs ``security_scopes`` (None: no keys set)."""
+    keys: KeyRing = request.app.state.keys
+    if not keys.enabled:
         return None
-    if method.upper() in WRITE_METHODS and (path == "/v1/documents"
-                                            or path.startswith("/v1/documents/")):
-        return Scope.WRITE
-    return Scope.READ
+    presented = bearer.credentials.strip() if bearer and bearer.credentials.strip() else None
+    presented = presented or (header.strip() if header and header.strip() else None)
+    if presented is None:
+        raise AccessDenied(401, "missing_api_key", "this server needs an API key: send "
+                           "'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+                           {"WWW-Authenticate": "Bearer"})
+    key = keys.identify(presented)
+    if key is None:
+        raise AccessDenied(401, "invalid_api_key", "the API key is not one this server knows",
+                           {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    request.scope[KEY_ID] = key.id
+    for needed in map(Scope, security_scopes.scopes):
+        if not key.allows(needed):
+            raise AccessDenied(403, "forbidden_scope", f"this request needs a '{needed.value}' "
+                               f"key; this key is '{key.scope.value}'")
+    return key
 
 
-def document_security(app: FastAPI) -> None:
-    """Declare the two ways to send a key in the OpenAPI schema, on every operation that
-    needs one, with the 401/403/429 answers it may get."""
-    generate: Callable[[], dict[str, Any]] = app.openapi
+READ = Security(_access, scopes=[Scope.READ.value])
+WRITE = Security(_access, scopes=[Scope.WRITE.value])
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:  # FastAPI builds the schema once and keeps it there
-            app.openapi_schema = _with_security(generate())
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _with_security(schema: dict[str, Any]) -> dict[str, Any]:
-    schema.setdefault("components", {}).setdefault("securitySchemes", {}).update({
-        BEARER: {"type": "http", "scheme": "bearer",
-                 "description": "An API key from FACTDESK_API_KEYS, needed when the server "
-                 "has keys set: `read` to ask and read, `write` to change documents."},
-        API_KEY_HEADER: {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                         "description": "The same key, in a header of its own."},
-    })
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
-    answers = {
-        "401": {"description": "No API key, or an unknown one (`missing_api_key`, "
-                "`invalid_api_key`)", "content": error},
-        "403": {"description": "The key lacks the scope (`forbidden_scope`)", "content": error},
-        "429": {"description": "Too many requests for this key (`rate_limited`); "
-                "`Retry-After` says how many seconds to wait", "content": error},
-    }
-    for path, operations in schema.get("paths", {}).items():
-        for method, operation in operations.items():
-            scope = required_scope(method, path)
-            if scope is None or not isinstance(operation, dict):
-                continue
-            operation["security"] = [{BEARER: []}, {API_KEY_HEADER: []}]
-            needs = f"Needs a `{scope.value}` key when API keys are set."
-            operation["description"] = f"{operation.get('description', '')}\n\n{needs}".strip()
-            responses = operation.setdefault("responses", {})
-            for status, answer in answers.items():
-                if status != "429" or is_api_path(path):
-                    responses.setdefault(status, answer)
-    return schema
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+# The answers a guarded route may give before it runs, for its OpenAPI ``responses``.
+GUARDED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No API key, or an unknown one (`missing_api_key`, "
+          "`invalid_api_key`)", "content": _ERROR},
+    403: {"description": "The key lacks the scope (`forbidden_scope`)", "content": _ERROR},
+}
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many requests for this key (`rate_limited`); `Retry-After` "
+          "says how many seconds to wait", "content": _ERROR},
+}
 
 
 def is_api_path(path: str) -> bool:

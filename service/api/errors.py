@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api.auth import AccessDenied
 from service.errors import (
     DocumentNotFound,
     EmbeddingFailure,
@@ -65,6 +66,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FactdeskError)
     async def factdesk_error(_: Request, error: FactdeskError) -> JSONResponse:
         return error_response(status_of(error), error.code, error.message)
+
+    @app.exception_handler(AccessDenied)
+    async def access_denied(_: Request, error: AccessDenied) -> JSONResponse:
+        response = error_response(error.status, error.code, error.message)
+        response.headers.update(error.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:

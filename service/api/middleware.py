@@ -5,12 +5,14 @@
 1. ``RequestContext``: the request id (``X-Request-ID``, taken from the caller when sane),
    the app's metrics bound for the request, one access log line and the request metrics at the
    end, and headers that keep browsers from treating an answer as a page.
-2. ``AccessGuard``: the API key and its scope (service/api/auth.py), then the rate limit.
+2. ``RateGuard``: the rate limit of requests under /v1, per API key (the key's id when a
+   known one is sent, else the client's address). Whether a route needs a key, and which,
+   its router declares (service/api/auth.py).
 3. ``BodyLimit``: the request body's size, from ``Content-Length`` and again while it is read,
    so that a missing or false ``Content-Length`` does not get a larger body through.
 
 They are plain ASGI middleware: they see a streamed answer through to its end, and they answer
-401, 403, 413, 429 and 503 (rate limit store down, failing closed) before a route reads the body.
+413, 429 and 503 (rate limit store down, failing closed) before a route reads the body.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.auth import KeyRing, document_security, is_api_path, presented_key, required_scope
+from service.api.auth import KEY_ID, KeyRing, is_api_path, presented_key
 from service.api.errors import error_response
 from service.api.rate_limit import LimitStoreDown, RateLimiter
 from service.config import Settings
@@ -38,7 +40,6 @@ from service.observability.logs import REQUEST_ID_HEADER, bind_request_id, reque
 log = logging.getLogger("factdesk")
 access_log = logging.getLogger("factdesk.access")
 
-KEY_ID = "factdesk.key_id"  # scope entry: the id (a hash) of the key the request came with
 UPLOAD_PATH = "/v1/documents/upload"
 # An upload's body is its file plus the multipart framing and the form's other fields.
 UPLOAD_FORM_ALLOWANCE = 64 * 1024
@@ -52,7 +53,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url,
                           settings.rate_limit_fail, f"factdesk:{settings.collection_prefix}")
     app.state.rate_limiter = limiter
-    app.add_middleware(AccessGuard, keys=KeyRing(settings.api_key_entries()), limiter=limiter)
+    app.state.keys = keys = KeyRing(settings.api_key_entries())
+    app.add_middleware(RateGuard, keys=keys, limiter=limiter)
     app.add_middleware(RequestContext, fastapi_app=app)
     origins = settings.cors_list("origins")
     if origins:  # outermost: a preflight is answered before the key check, and errors get CORS
@@ -60,7 +62,6 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
                            allow_methods=settings.cors_list("methods"),
                            allow_headers=settings.cors_list("headers"),
                            expose_headers=[REQUEST_ID_HEADER, "Retry-After"], max_age=600)
-    document_security(app)
 
 
 def route_path(scope: Scope) -> str:
@@ -174,55 +175,32 @@ class RequestContext:
         access_log.log(level, "%s %s %s", scope["method"], path, status, extra=fields)
 
 
-class AccessGuard:
+class RateGuard:
     def __init__(self, app: ASGIApp, keys: KeyRing, limiter: RateLimiter) -> None:
         self.app = app
         self.keys = keys
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = route_path(scope)
-        needed = required_scope(scope["method"], path)
-        if needed is None:
+        if scope["type"] != "http" or not is_api_path(route_path(scope)):
             await self.app(scope, receive, send)
             return
         caller = f"client:{scope['client'][0]}" if scope.get("client") else "client:unknown"
-        if self.keys.enabled:
-            presented = presented_key(Headers(scope=scope))
-            challenge = {"WWW-Authenticate": "Bearer"}
-            if presented is None:
-                await send_error(scope, receive, send, 401, "missing_api_key",
-                                 "this server needs an API key: send 'Authorization: Bearer "
-                                 "KEY' or 'X-API-Key: KEY'", challenge)
-                return
-            key = self.keys.identify(presented)
-            if key is None:
-                await send_error(scope, receive, send, 401, "invalid_api_key",
-                                 "the API key is not one this server knows",
-                                 {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-                return
+        presented = presented_key(Headers(scope=scope)) if self.keys.enabled else None
+        key = self.keys.identify(presented) if presented is not None else None
+        if key is not None:
             scope[KEY_ID] = caller = key.id
-            if not key.allows(needed):
-                await send_error(scope, receive, send, 403, "forbidden_scope",
-                                 f"this request needs a '{needed.value}' key; this key is "
-                                 f"'{key.scope.value}'")
-                return
-        if is_api_path(path):
-            try:
-                wait = self.limiter.take(caller)
-            except LimitStoreDown:
-                await send_error(scope, receive, send, 503, "rate_limit_unavailable",
-                                 "the rate limit store cannot be reached; retry shortly",
-                                 {"Retry-After": "5"})
-                return
-            if wait:
-                await send_error(scope, receive, send, 429, "rate_limited",
-                                 f"too many requests; retry in {wait} s",
-                                 {"Retry-After": str(wait)})
-                return
+        try:
+            wait = self.limiter.take(caller)
+        except LimitStoreDown:
+            await send_error(scope, receive, send, 503, "rate_limit_unavailable",
+                             "the rate limit store cannot be reached; retry shortly",
+                             {"Retry-After": "5"})
+            return
+        if wait:
+            await send_error(scope, receive, send, 429, "rate_limited",
+                             f"too many requests; retry in {wait} s", {"Retry-After": str(wait)})
+            return
         await self.app(scope, receive, send)
 
 

@@ -3,12 +3,14 @@ from typing import Any
 from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
+from service.api.auth import GUARDED_RESPONSES, RATE_LIMITED_RESPONSES, READ
 from service.api.deps import DeskDep
 from service.api.schemas import AskIn, AskOut, ErrorOut
 from service.api.sse import sse_events
 from service.observability.metrics import count_answer
 
-router = APIRouter(prefix="/v1", tags=["questions"])
+router = APIRouter(prefix="/v1", tags=["questions"], dependencies=[READ],
+                   responses={**GUARDED_RESPONSES, **RATE_LIMITED_RESPONSES})
 
 STREAM_DOC: dict[str, Any] = {
     "description": "The answer; with `\"stream\": true`, server-sent events (`delta`, "

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
+from service.api.auth import GUARDED_RESPONSES, RATE_LIMITED_RESPONSES, READ, WRITE
 from service.api.deps import AppSettingsDep, DeskDep
 from service.api.schemas import (
     BatchItemError,
@@ -19,11 +20,12 @@ from service.ingest import ArticleIn
 from service.text_rules import TEXT_PATTERN
 from service.observability.metrics import count_ingest
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"])
+router = APIRouter(prefix="/v1/documents", tags=["documents"],
+                   responses={**GUARDED_RESPONSES, **RATE_LIMITED_RESPONSES})
 TEXT_FIELD = {"pattern": TEXT_PATTERN}  # service/text_rules.py
 
 
-@router.post("", response_model=IngestOut, status_code=200)
+@router.post("", response_model=IngestOut, status_code=200, dependencies=[WRITE])
 def add_document(body: DocumentIn, desk: DeskDep) -> IngestOut:
     result = desk.ingest(
         body.text, body.format, document_id=body.id, title=body.title, url=body.url,
@@ -33,7 +35,7 @@ def add_document(body: DocumentIn, desk: DeskDep) -> IngestOut:
     return IngestOut.of(result)
 
 
-@router.post("/batch", response_model=DocumentBatchOut)
+@router.post("/batch", response_model=DocumentBatchOut, dependencies=[WRITE])
 def add_documents(body: DocumentBatchIn, desk: DeskDep, settings: AppSettingsDep
                   ) -> DocumentBatchOut:
     """Several articles in one request, stored a few Chroma calls for all: each article's
@@ -64,7 +66,7 @@ def add_documents(body: DocumentBatchIn, desk: DeskDep, settings: AppSettingsDep
                             unchanged=tally["unchanged"], errors=tally["error"])
 
 
-@router.post("/upload", response_model=IngestOut)
+@router.post("/upload", response_model=IngestOut, dependencies=[WRITE])
 def upload_document(
     desk: DeskDep,
     settings: AppSettingsDep,
@@ -90,18 +92,18 @@ def upload_document(
     return IngestOut.of(result)
 
 
-@router.get("", response_model=DocumentList)
+@router.get("", response_model=DocumentList, dependencies=[READ])
 def list_documents(desk: DeskDep) -> DocumentList:
     documents = [DocumentSummary.of(a) for a in desk.list()]
     return DocumentList(documents=documents, total=len(documents))
 
 
-@router.get("/{document_id:path}", response_model=DocumentOut)
+@router.get("/{document_id:path}", response_model=DocumentOut, dependencies=[READ])
 def get_document(document_id: str, desk: DeskDep) -> DocumentOut:
     return DocumentOut.of(desk.get(document_id))
 
 
-@router.delete("/{document_id:path}")
+@router.delete("/{document_id:path}", dependencies=[WRITE])
 def delete_document(document_id: str, desk: DeskDep) -> dict[str, str]:
     desk.delete(document_id)
     return {"id": document_id, "status": "deleted"}

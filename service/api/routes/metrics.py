@@ -1,9 +1,10 @@
 from fastapi import APIRouter, Response
 
+from service.api.auth import GUARDED_RESPONSES, READ
 from service.api.deps import DeskDep, MetricsDep
 from service.observability.metrics import CONTENT_TYPE
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], dependencies=[READ], responses=GUARDED_RESPONSES)
 
 
 @router.get("/metrics", response_class=Response, responses={

@@ -1,12 +1,14 @@
 from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
+from service.api.auth import GUARDED_RESPONSES, RATE_LIMITED_RESPONSES, READ
 from service.api.deps import DeskDep
 from service.api.routes.ask import LLM_ERRORS
 from service.api.schemas import SummarizeIn, SummaryOut
 from service.api.sse import sse_events
 
-router = APIRouter(prefix="/v1", tags=["summaries"])
+router = APIRouter(prefix="/v1", tags=["summaries"], dependencies=[READ],
+                   responses={**GUARDED_RESPONSES, **RATE_LIMITED_RESPONSES})
 
 STREAM_DOC = {
     "description": "The summary; with `\"stream\": true`, server-sent events (`delta`, "
