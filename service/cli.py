@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from service.domain import Citation
+    from service.store.owner import StoreOwner
 
 app = typer.Typer(help="Cited answers over a body of news articles.", no_args_is_help=True)
 
@@ -29,6 +30,23 @@ def _desk():  # imported lazily: loading the model and the store takes a moment
     from service.desk import Factdesk
 
     return Factdesk()
+
+
+def _own_embedded_store(role: str, address: str | None = None) -> StoreOwner | None:
+    """Hold the embedded store for this process (service/store/owner.py); exits 2 naming the
+    owner when another process holds it. Nothing to hold with Chroma's server."""
+    from service.config import get_settings
+    from service.store import owner as store_owner
+
+    settings = get_settings()
+    if settings.chroma_url:
+        return None
+    owner = store_owner.StoreOwner(settings.data_dir)
+    try:
+        owner.take(role, address)
+    except FactdeskError as error:
+        _fail(error)
+    return owner
 
 
 def _fail(error: FactdeskError) -> None:
@@ -64,6 +82,7 @@ def serve(
     from service.observability.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    owner = _own_embedded_store("serve", f"http://{host}:{port}")
     # With several workers this process seeds (once, before they start) and supervises; each
     # worker builds its own desk. Several machines seeding one empty store at once is safe:
     # the same content makes the same version, whose chunks and record are written twice.
@@ -88,7 +107,11 @@ def serve(
             uvicorn.run("service.cli:worker_app", factory=True, workers=workers, host=host,
                         port=port, log_config=None, access_log=False)
         return
-    uvicorn.run(create_app(desk), host=host, port=port, log_config=None, access_log=False)
+    try:
+        uvicorn.run(create_app(desk), host=host, port=port, log_config=None, access_log=False)
+    finally:
+        if owner is not None:
+            owner.release()
 
 
 @contextmanager
@@ -130,7 +153,10 @@ def doctor(
     """Check that Chroma's articles and chunks and the lexical index agree; exits 1 when
     something is wrong and --repair was not given. With the embedded store, stop the server
     first; with Chroma's server, repair while nothing is being ingested."""
+    owner = _own_embedded_store("doctor --repair") if repair else None
     report = _desk().doctor(repair=repair)
+    if owner is not None:
+        owner.release()
     if as_json:
         typer.echo(json.dumps(asdict(report) | {"problems": report.problems}, indent=2))
     else:
@@ -219,6 +245,7 @@ def ingest(
     if not items:
         typer.echo("nothing to ingest", err=True)
         return
+    owner = None if url else _own_embedded_store("ingest")
     desk = None if url else _desk()
     sender = BatchSender(desk=desk, url=url, api_key=api_key)
     try:
@@ -229,6 +256,8 @@ def ingest(
     finally:
         if desk is not None:
             desk.close()
+        if owner is not None:
+            owner.release()
     if failed:
         raise typer.Exit(code=1)
 
