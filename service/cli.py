@@ -149,41 +149,96 @@ def doctor(
     repair: Annotated[bool, typer.Option(
         help="Remove what no reader trusts and rebuild the indexes.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    url: Annotated[str | None, typer.Option(
+        help="Ask a running service (http://host:port) what it sees against its store; the "
+        "default when a server holds the embedded store.")] = None,
+    api_key: Annotated[str | None, typer.Option(
+        envvar="FACTDESK_API_KEY", help="A read key, for --url when the server has keys.")] = None,
 ) -> None:
-    """Check that Chroma's articles and chunks and the lexical index agree; exits 1 when
-    something is wrong and --repair was not given. With the embedded store, stop the server
-    first; with Chroma's server, repair while nothing is being ingested."""
-    owner = _own_embedded_store("doctor --repair") if repair else None
-    report = _desk().doctor(repair=repair)
-    if owner is not None:
-        owner.release()
-    if as_json:
-        typer.echo(json.dumps(asdict(report) | {"problems": report.problems}, indent=2))
-    else:
-        rows = [
-            ("articles", report.articles, ""),
-            ("chunks", report.chunks, ""),
-            ("stale chunks", report.stale_chunks, "of another version of their article"),
-            ("orphan chunks", report.orphan_chunks, "of no stored article"),
-            ("incomplete articles", len(report.incomplete_articles),
-             " ".join(report.incomplete_articles[:10])
-             + (" ..." if len(report.incomplete_articles) > 10 else "")),
-            ("lexical index missing", report.lexical_missing, "current chunks not indexed"),
-            ("lexical index extra", report.lexical_extra, "indexed chunks not current"),
-            ("catalog mismatched", report.catalog_mismatched, "documents"),
-        ]
-        for name, count, note in rows:
-            typer.echo(f"{name:22} {count:>8}  {note}".rstrip())
-        if report.repaired is not None:
-            typer.echo(f"repaired: removed {report.repaired['stale_chunks_removed']} chunks and "
-                       f"{report.repaired['incomplete_articles_removed']} incomplete articles; "
-                       f"{report.repaired['articles']} articles remain; indexes rebuilt")
-        elif report.problems:
-            typer.echo(f"{report.problems} problems found; `factdesk doctor --repair` fixes them")
+    """Check that Chroma's articles and chunks, the catalog and the lexical index agree; exits
+    1 when something is wrong and --repair was not given. With a running service (--url, or
+    the server that holds the embedded store), the check is that service's: its own catalog
+    and lexical index against the store. Repair stops the server first on the embedded store;
+    with Chroma's server, repair while nothing is being ingested."""
+    try:
+        if url is None and not repair:
+            url = _serving_address()
+        if url is not None and repair:
+            raise InvalidInput("--repair runs on the store itself, not through a running "
+                               "service: stop the server, then run `factdesk doctor --repair`")
+        if url is not None:
+            typer.echo(f"the running service at {url}:", err=True)
+            report = _service_doctor(url, api_key)
         else:
-            typer.echo("consistent")
-    if report.problems and report.repaired is None:
+            owner = _own_embedded_store("doctor --repair") if repair else None
+            found = _desk().doctor(repair=repair)
+            if owner is not None:
+                owner.release()
+            report = asdict(found) | {"problems": found.problems}
+    except FactdeskError as error:
+        _fail(error)
+        return
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_doctor(report)
+    if report["problems"] and report.get("repaired") is None:
         raise typer.Exit(code=1)
+
+
+def _serving_address() -> str | None:
+    """The address of the server holding the embedded store, when one does."""
+    from service.config import get_settings
+    from service.store.owner import StoreOwner
+
+    settings = get_settings()
+    if settings.chroma_url:
+        return None
+    holder = StoreOwner(settings.data_dir).holder()
+    address = holder.get("address") if holder else None
+    return str(address) if address else None
+
+
+def _service_doctor(url: str, api_key: str | None) -> dict:
+    import httpx
+
+    from service.ingest_files import BatchFailed
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        reply = httpx.get(f"{url.rstrip('/')}/v1/doctor", headers=headers, timeout=120)
+    except httpx.HTTPError as error:
+        raise BatchFailed(f"the service at {url} could not be reached: {error}") from error
+    if reply.status_code != 200:
+        raise BatchFailed(f"the service at {url} answered {reply.status_code}: "
+                          f"{reply.text[:200]}")
+    return dict(reply.json())
+
+
+def _print_doctor(report: dict) -> None:
+    incomplete = report["incomplete_articles"]
+    rows = [
+        ("articles", report["articles"], ""),
+        ("chunks", report["chunks"], ""),
+        ("stale chunks", report["stale_chunks"], "of another version of their article"),
+        ("orphan chunks", report["orphan_chunks"], "of no stored article"),
+        ("incomplete articles", len(incomplete),
+         " ".join(incomplete[:10]) + (" ..." if len(incomplete) > 10 else "")),
+        ("lexical index missing", report["lexical_missing"], "current chunks not indexed"),
+        ("lexical index extra", report["lexical_extra"], "indexed chunks not current"),
+        ("catalog mismatched", report["catalog_mismatched"], "documents"),
+    ]
+    for name, count, note in rows:
+        typer.echo(f"{name:22} {count:>8}  {note}".rstrip())
+    repaired = report.get("repaired")
+    if repaired is not None:
+        typer.echo(f"repaired: removed {repaired['stale_chunks_removed']} chunks and "
+                   f"{repaired['incomplete_articles_removed']} incomplete articles; "
+                   f"{repaired['articles']} articles remain; indexes rebuilt")
+    elif report["problems"]:
+        typer.echo(f"{report['problems']} problems found; `factdesk doctor --repair` fixes them")
+    else:
+        typer.echo("consistent")
 
 
 @app.command()

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from service import __version__
 from service.api.errors import install_error_handlers
 from service.api.middleware import install_middleware
-from service.api.routes import ask, documents, metrics, page, summarize
+from service.api.routes import ask, doctor, documents, metrics, page, summarize
 from service.api.schemas import ErrorOut, Health, RateLimitHealth
 from service.config import Settings
 from service.desk import Factdesk
@@ -49,6 +49,7 @@ def create_app(desk: Factdesk | None = None, settings: Settings | None = None) -
     app.include_router(documents.router)
     app.include_router(ask.router)
     app.include_router(summarize.router)
+    app.include_router(doctor.router)
     app.include_router(page.router)
 
     @app.get("/healthz", response_model=Health, tags=["health"])

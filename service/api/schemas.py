@@ -349,6 +349,25 @@ class SummaryOut(BaseModel):
                    if s.prompt else None, timeline=s.timeline)
 
 
+class DoctorOut(BaseModel):
+    """A running service's view against its store (service/store/doctor.py)."""
+
+    articles: int
+    chunks: int = Field(..., description="Every chunk record, trusted or not.")
+    stale_chunks: int = Field(..., description="Of another version of their article.")
+    orphan_chunks: int = Field(..., description="Of no article record.")
+    incomplete_articles: list[str] = Field(
+        ..., description="Records whose current version misses chunks.")
+    lexical_missing: int = Field(
+        ..., description="Current chunks this service's lexical index lacks.")
+    lexical_extra: int = Field(
+        ..., description="This service's lexical entries that are no current chunk.")
+    catalog_mismatched: int = Field(
+        ..., description="Documents whose entry in this service's catalog differs from the "
+        "store's record.")
+    problems: int
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str

@@ -68,8 +68,9 @@ OPERATIONS = [
     ("DELETE", "/v1/documents/{document_id}"),
     ("POST", "/v1/ask"),
     ("POST", "/v1/summarize"),
+    ("GET", "/v1/doctor"),
 ]
-NO_INPUT = {("GET", "/healthz")}
+NO_INPUT = {("GET", "/healthz"), ("GET", "/v1/doctor")}
 REQUEST_VALIDATION = {"invalid_request", "malformed_json"}  # service/api/errors.py
 CASES = [
     pytest.param(method, path, mode, id=f"{method} {path} {label}")
