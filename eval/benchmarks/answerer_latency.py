@@ -21,7 +21,7 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +124,10 @@ def report(result: dict[str, Any]) -> None:
           f"({'met' if reader['ask_p95_ms'] <= GOAL_P95_MS else 'missed'})")
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_args(argv: Sequence[str] | None = None, description: str | None = None
+               ) -> argparse.Namespace:
+    """The options of the latency benchmarks on the scale store (this one, filter_latency)."""
+    parser = argparse.ArgumentParser(description=description or __doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=10_000, help="store size in chunks")
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--cache", type=Path, default=scale_texts.DEFAULT_CACHE)
@@ -135,19 +137,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace, measure_with: Callable[[argparse.Namespace], dict[str, Any]],
+        report_with: Callable[[dict[str, Any]], None]) -> int:
+    """Measure, print and (with --out) save; a clean exit with a note when the shared bench
+    data is missing."""
     missing = [n for n in scale_texts.BENCH_FILES if not (args.bench_dir / n).is_file()]
     if missing:
         print(f"Benchmark data not found in {args.bench_dir} (missing: {', '.join(missing)}); "
               "nothing to measure. Point --bench-dir at the shared bench folder.")
         return 0
-    result = measure(args, ensure_store(args))
+    result = measure_with(args)
     result["versions"] = versions(("onnxruntime", "chromadb", "tokenizers", "numpy"))
-    report(result)
+    report_with(result)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(parse_args(argv), lambda args: measure(args, ensure_store(args)), report)
 
 
 if __name__ == "__main__":

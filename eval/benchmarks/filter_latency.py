@@ -18,16 +18,14 @@ printed beside them.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import scale_texts
-from answerer_latency import ensure_store
-from common import log, percentile, versions
+from answerer_latency import ensure_store, parse_args, run
+from common import log, percentile
 
 GOAL_RATIO = 1.2
 # name: the filter's fields (service.scope.Scope.of)
@@ -93,33 +91,8 @@ def report(result: dict[str, Any]) -> None:
           f"({'met' if worst <= GOAL_RATIO else 'missed'})")
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=10_000, help="store size in chunks")
-    parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("--cache", type=Path,
-                        default=scale_texts.DEFAULT_CACHE)
-    parser.add_argument("--reuse", action="store_true", help="open a store built earlier")
-    parser.add_argument("--bench-dir", type=Path,
-                        default=scale_texts.DEFAULT_BENCH)
-    parser.add_argument("--out", type=Path,
-                        help="write the figures as JSON here")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    missing = [n for n in scale_texts.BENCH_FILES if not (args.bench_dir / n).is_file()]
-    if missing:
-        print(f"Benchmark data not found in {args.bench_dir} (missing: {', '.join(missing)}); "
-              "nothing to measure. Point --bench-dir at the shared bench folder.")
-        return 0
-    result = measure(args)
-    result["versions"] = versions(("onnxruntime", "chromadb", "tokenizers", "numpy"))
-    report(result)
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=2))
-    return 0
+    return run(parse_args(argv, __doc__.split("\n\n")[0]), measure, report)
 
 
 if __name__ == "__main__":
