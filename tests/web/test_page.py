@@ -166,6 +166,8 @@ def test_an_uploaded_article_is_listed_answered_and_its_citation_scrolled_into_v
         {"name": "tram.txt", "mimeType": "text/plain", "buffer": TRAM_ARTICLE.encode()})
     page.get_by_label("Source (optional)", exact=True).fill("Ostbrook Courier")
     page.get_by_label("Published (optional)", exact=True).fill("2025-06-01")
+    page.get_by_label("Author (optional)", exact=True).fill("Ana Ruiz")
+    page.get_by_label("Address (optional)", exact=True).fill("https://courier.example/tram")
     shoot(page, "add-article")
     page.get_by_role("button", name="Add article").click()
 
@@ -176,6 +178,8 @@ def test_an_uploaded_article_is_listed_answered_and_its_citation_scrolled_into_v
     assert TRAM_TITLE in listed, "the upload did not reach the server"
     expect(row).to_contain_text("Ostbrook Courier")
     expect(row).to_contain_text("2025-06-01")
+    stored = server.api("GET", f"/v1/documents/{listed[TRAM_TITLE]['id']}").json()
+    assert (stored["author"], stored["url"]) == ("Ana Ruiz", "https://courier.example/tram")
     expect(row.locator("td.num")).to_have_text(str(listed[TRAM_TITLE]["chunks"]))
     expect(page.get_by_label("Or a file")).to_have_value("")  # the form is reset
 

@@ -615,7 +615,7 @@ async function addArticle(event) {
     return;
   }
   const fields = {};
-  for (const name of ["title", "source", "published", "format"]) {
+  for (const name of ["title", "source", "published", "author", "url", "format"]) {
     const value = $(`add-${name}`).value.trim();
     if (value) fields[name] = value;
   }
