@@ -34,8 +34,8 @@ from service.errors import FactdeskError, InvalidInput
 from service.parse import ParsedArticle, decode, detect_format, parse_article
 from service.parse.pdf import is_pdf
 from service.store import ChromaStore
-from service.text_rules import check_text, check_texts
 from service.sync import StoreView
+from service.text_rules import check_text, check_texts
 
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 

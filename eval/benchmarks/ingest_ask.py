@@ -179,7 +179,7 @@ def run_factdesk(args: argparse.Namespace, data_dir: Path) -> Result:
     rss = {"start-up": peak_rss_mib()}
 
     embed_timer = CallTimer(raw_embed)
-    setattr(desk.embedder, "embed", embed_timer)
+    desk.embedder.embed = embed_timer
     chunks = chars = texts = copies = 0
     next_report = 1000
     log(f"factdesk: ingesting until {args.chunks} chunks ...")
@@ -205,7 +205,7 @@ def run_factdesk(args: argparse.Namespace, data_dir: Path) -> Result:
     questions = bench_questions(args.bench_dir, args.questions)
     log(f"factdesk: {len(questions)} asks ...")
     retrieve_timer = CallTimer(desk.retriever.retrieve)
-    setattr(desk.retriever, "retrieve", retrieve_timer)
+    desk.retriever.retrieve = retrieve_timer
     start = time.perf_counter()
     desk.ask(questions[0], TOP_K)  # warm-up; builds the BM25 index after the ingest
     warmup_ask_s = time.perf_counter() - start
@@ -223,7 +223,7 @@ def run_factdesk(args: argparse.Namespace, data_dir: Path) -> Result:
     retrieve_seconds = list(retrieve_timer.seconds)
     embeds_per_ask = len(embed_timer.seconds) / len(questions)
     embed_per_ask_ms = sum(embed_timer.seconds) / len(questions) * 1000
-    setattr(desk.embedder, "embed", raw_embed)
+    desk.embedder.embed = raw_embed
     query_embed_ms = median_ms(lambda q: raw_embed([q]), questions, args.embed_repeats)
     rss["asks"] = peak_rss_mib()
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.answer.question import AnswerType, Question
-from service.reader.reader import Reading, ReaderSpan
+from service.reader.reader import ReaderSpan, Reading
 from service.retrieve.terms import lexical_terms
 from service.sentences import enclosing_sentences
 

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from service.answer.answerability import Candidate, type_fit
-from service.dating import statement_date
 from service.answer.question import AnswerType, Question
+from service.dating import statement_date
 from service.domain import Passage
 from service.reader import ReaderSpan
 from service.retrieve.terms import lexical_terms

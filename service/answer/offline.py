@@ -18,9 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from service.answer.answerability import AnswerabilityModel, PassageEvidence, candidates
-from service.dating import statement_date
 from service.answer.latest import newest_figure
 from service.answer.question import analyse_question
+from service.dating import statement_date
 from service.domain import Answer, Citation, Passage
 from service.reader import Reader, ReaderPassage, ReaderSpan
 from service.reader.reader import Reading

@@ -26,6 +26,7 @@ from typing import Any
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
+
 class Scope(str, Enum):
     READ = "read"
     WRITE = "write"

@@ -18,8 +18,8 @@ import openai
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from service.embed.base import CachingEmbedder
 from service.config import Settings, get_settings
+from service.embed.base import CachingEmbedder
 from service.embed.minilm import FloatMatrix, _load_tokenizer
 from service.errors import (
     EmbeddingFailure,

@@ -49,8 +49,8 @@ def verified_events(
 def last_event(events: Iterable[object], kind: type[Reply]) -> Reply:
     """The final event of a stream, drained: the reply itself."""
     final = None
-    for final in events:
-        pass
+    for event in events:
+        final = event
     assert isinstance(final, kind)
     return final
 

@@ -19,7 +19,7 @@ from service.answer.offline import answerability_model
 from service.answer.question import analyse_question
 from service.domain import Chunk, Passage
 from service.reader import Reader, ReaderPassage, shared_reader
-from service.reader.reader import Reading, ReaderSpan
+from service.reader.reader import ReaderSpan, Reading
 
 STORM = ("Storm Ingrid forced the evacuation of 3,450 homes along the coast on Friday, "
          "the regional government said.")

@@ -17,7 +17,7 @@ import pytest
 from service.answer.answerability import type_fit
 from service.answer.question import AnswerType
 from tests.conftest import make_settings
-from tests.samples import SEEDS_DIR, SEED_ID
+from tests.samples import SEED_ID, SEEDS_DIR
 
 pytestmark = [pytest.mark.behaviour, pytest.mark.integration]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.evaluation.report import write_reports
 from service.evaluation.datasets import REPO, EvalQuestion, load_dataset
+from service.evaluation.report import write_reports
 from service.evaluation.runner import ask_and_score, run_eval
 from service.evaluation.targets import EmbeddedTarget
 

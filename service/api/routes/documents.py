@@ -17,8 +17,8 @@ from service.api.schemas import (
 )
 from service.errors import FactdeskError, InvalidInput, UploadTooLarge
 from service.ingest import ArticleIn
-from service.text_rules import TEXT_PATTERN
 from service.observability.metrics import count_ingest
+from service.text_rules import TEXT_PATTERN
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"],
                    responses={**GUARDED_RESPONSES, **RATE_LIMITED_RESPONSES})
