@@ -72,13 +72,13 @@ def newest_figure(question: Question, best: ReaderSpan, probability: float,
         values.append(_dated(span, p, passages, texts))
     if len(values) == 1:
         return Latest(best, probability)
-    dated = [v for v in values if v.date is not None]
+    dated = [(v.date, v) for v in values if v.date is not None]
     if chosen.date is None or not dated:
         return Latest(best, probability)
-    newest = max(dated, key=lambda v: (v.date, v is chosen, v.probability))
-    older = sorted((v for v in dated if v is not newest and v.date < newest.date),
-                   key=lambda v: v.date, reverse=True)
-    return Latest(newest.span, newest.probability, older[:MAX_SUPERSEDED])
+    newest_date, newest = max(dated, key=lambda d: (d[0], d[1] is chosen, d[1].probability))
+    older = sorted(((day, v) for day, v in dated if v is not newest and day < newest_date),
+                   key=lambda d: d[0], reverse=True)
+    return Latest(newest.span, newest.probability, [v for _, v in older[:MAX_SUPERSEDED]])
 
 
 def _dated(span: ReaderSpan, probability: float, passages: Sequence[Passage],

@@ -292,9 +292,13 @@ ONE_TARGET: list[JsonValue] = [
 ]
 
 
+def _summarize_schema(schema: dict[str, Any]) -> None:
+    _declare_text_rule(schema)
+    schema["oneOf"] = ONE_TARGET
+
+
 class SummarizeIn(FilterFields):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda schema, _: (
-        _declare_text_rule(schema), schema.update({"oneOf": ONE_TARGET})))
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_summarize_schema)
 
     document_id: str | None = Field(None, description="Summarize this document.")
     document_ids: list[str] | None = Field(

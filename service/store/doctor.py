@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from service.store import StoreCheck
@@ -27,7 +28,7 @@ class DoctorReport:
                 + self.lexical_missing + self.lexical_extra + self.catalog_mismatched)
 
     @classmethod
-    def of(cls, check: StoreCheck, catalog: dict[str, tuple[str, str]],
+    def of(cls, check: StoreCheck, catalog: Mapping[str, Sequence[str | None]],
            lexical: set[str]) -> DoctorReport:
         versions = {doc_id: version for doc_id, (version, _) in check.articles.items()}
         mismatched = {doc_id for doc_id in catalog.keys() | versions.keys()
