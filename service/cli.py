@@ -522,7 +522,7 @@ def train_reader(
         help="Chance of a 'How many' question made to count something else.")] = 0.0,
 ) -> None:
     """Fine-tune the reader on extractive QA data and export it (needs the train extra)."""
-    from service.reader.train_command import TrainOptions, run
+    from service.training.train_command import TrainOptions, run
 
     try:
         limits = {k: int(v) for k, v in _pairs(limit or [], "--limit")}
@@ -572,7 +572,7 @@ def calibrate_reader(
 ) -> None:
     """Fit the answerability model (confidence and abstention) on questions asked of an open
     store; writes answerability.json beside the reader (needs the train extra)."""
-    from service.reader.calibrate_command import run
+    from service.training.calibrate_command import run
 
     missing = [str(p) for p in data if not p.is_file()]
     if missing:

@@ -4,8 +4,8 @@ were added to it after training."""
 import json
 from pathlib import Path
 
-from service.reader.model_card import KEPT_FROM, write_model_card
 from service.reader.model_files import MODEL_DIR
+from service.training.model_card import KEPT_FROM, write_model_card
 
 
 def test_card_quotes_the_record_and_keeps_the_benchmark_section(tmp_path: Path) -> None:

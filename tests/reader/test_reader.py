@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.evaluation.metrics import normalize_answer
+from service.scoring import normalize_answer
 from service.reader import Reader, ReaderPassage, shared_reader
 
 ROOT = Path(__file__).resolve().parents[2]

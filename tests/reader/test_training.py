@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.reader.training_data import QAExample
+from service.training.training_data import QAExample
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None,
@@ -39,9 +39,9 @@ def tiny_examples() -> list[QAExample]:
 
 
 def test_a_few_steps_lower_the_loss_and_the_export_reads(tmp_path: Path) -> None:
-    from service.reader import training
     from service.reader.reader import Reader, ReaderPassage
-    from service.reader.train_command import base_model_dir
+    from service.training import training
+    from service.training.train_command import base_model_dir
 
     base = base_model_dir()
     features = training.featurize(tiny_examples(), base / "tokenizer.json", 0.0, seed=1)
@@ -79,8 +79,8 @@ def test_a_warm_start_takes_the_shipped_readers_weights() -> None:
     from transformers import AutoModelForQuestionAnswering
 
     from service.reader.model_files import MODEL_DIR
-    from service.reader.train_command import base_model_dir
-    from service.reader.warm_start import load_into
+    from service.training.train_command import base_model_dir
+    from service.training.warm_start import load_into
 
     model = AutoModelForQuestionAnswering.from_pretrained(str(base_model_dir()))
     missing = load_into(model, MODEL_DIR / "model.onnx")

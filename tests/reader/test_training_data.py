@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from service.reader.training_data import benchmark_shingles, load_squad, split_by_title
+from service.training.training_data import benchmark_shingles, load_squad, split_by_title
 
 BENCH_CONTEXT = ("The Normans were the people who in the 10th and 11th centuries gave their name "
                  "to Normandy, a region in France, descended from Norse raiders and pirates.")
@@ -88,7 +88,7 @@ def test_each_source_file_holds_out_its_own_articles(tmp_path: Path) -> None:
 def test_a_swapped_question_names_what_the_context_lacks() -> None:
     import random
 
-    from service.reader.training_data import QAExample, names_and_numbers, swapped_question
+    from service.training.training_data import QAExample, names_and_numbers, swapped_question
 
     context = "In 1998 the Vistula Bridge in Warsaw was rebuilt by Anna Kowalska for 4 million."
     example = QAExample("1", "t", "Who rebuilt the Vistula Bridge in 1998?", context,
@@ -110,7 +110,7 @@ def test_a_swapped_question_names_what_the_context_lacks() -> None:
 
 
 def test_a_source_limit_keeps_that_many_questions_of_that_file_only() -> None:
-    from service.reader.training_data import QAExample, sample_questions
+    from service.training.training_data import QAExample, sample_questions
 
     examples = [QAExample(f"a{n}", "t", "q?", "c", (), -1, source="a.json") for n in range(10)]
     examples += [QAExample(f"b{n}", "t", "q?", "c", (), -1, source="b.json") for n in range(4)]
@@ -121,7 +121,7 @@ def test_a_source_limit_keeps_that_many_questions_of_that_file_only() -> None:
 
 
 def test_a_retrieved_negative_comes_from_another_article_and_lacks_the_answer() -> None:
-    from service.reader.training_data import QAExample, retrieved_elsewhere
+    from service.training.training_data import QAExample, retrieved_elsewhere
 
     bridge = "The Vistula bridge in Warsaw was rebuilt by Anna Kowalska after the war."
     other_bridge = "The Oder bridge in Wroclaw was rebuilt in 1950, the city said."
@@ -144,7 +144,7 @@ def test_a_retrieved_negative_comes_from_another_article_and_lacks_the_answer() 
 def test_a_changed_count_asks_for_something_the_context_never_mentions() -> None:
     import random
 
-    from service.reader.training_data import QAExample, changed_count, counted_nouns
+    from service.training.training_data import QAExample, changed_count, counted_nouns
 
     context = "Storm Ingrid forced the evacuation of 3,450 homes on Friday."
     example = QAExample("1", "t", "How many homes were evacuated?", context, ("3,450",),

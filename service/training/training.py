@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from service.reader.training_data import (
+from service.reader.windows import Window, load_tokenizer, make_windows
+from service.training.training_data import (
     QAExample,
     changed_count,
     counted_nouns,
@@ -29,7 +30,6 @@ from service.reader.training_data import (
     swapped_question,
     without_answer_sentence,
 )
-from service.reader.windows import Window, load_tokenizer, make_windows
 
 Log = Callable[[str], None]
 
@@ -193,7 +193,7 @@ def train(config: TrainConfig, features: Sequence[Feature], log: Log) -> TrainSt
     checkpoint = config.checkpoint_dir / "last.pt"
     model = AutoModelForQuestionAnswering.from_pretrained(str(config.base_model))
     if config.init_from is not None and not checkpoint.exists():
-        from service.reader.warm_start import load_into
+        from service.training.warm_start import load_into
 
         load_into(model, config.init_from)
         log(f"warm start from {config.init_from}")

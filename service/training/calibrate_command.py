@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.reader.training_data import QAExample, benchmark_shingles, file_sha1, load_squad
+from service.training.training_data import QAExample, benchmark_shingles, file_sha1, load_squad
 
 RIGHT_F1 = 0.5
 REPORT_SHARE = 0.25  # articles kept out of the fit for the reported figures
@@ -97,9 +97,9 @@ def collect_rows(examples: Sequence[QAExample], questions: Sequence[CalibrationQ
     from service.answer.question import analyse_question
     from service.config import get_settings
     from service.desk import Factdesk
-    from service.evaluation.metrics import token_f1
     from service.ingest import ArticleIn
     from service.retrieve import RetrievalMode
+    from service.scoring import token_f1
 
     rows = Rows([], [], [], [])
     with tempfile.TemporaryDirectory(prefix="factdesk-calibrate-") as tmp:

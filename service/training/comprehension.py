@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.evaluation.metrics import exact_match, token_f1
 from service.reader.reader import Reader, ReaderPassage
+from service.scoring import exact_match, token_f1
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from service.package_versions import package_versions
-from service.reader.model_card import write_model_card
-from service.reader.training_data import (
+from service.reader.windows import MAX_QUESTION_TOKENS, MAX_TOKENS, STRIDE
+from service.training.model_card import write_model_card
+from service.training.training_data import (
     QAExample,
     benchmark_shingles,
     file_sha1,
@@ -21,7 +22,6 @@ from service.reader.training_data import (
     split_by_title,
     without_answer_sentence,
 )
-from service.reader.windows import MAX_QUESTION_TOKENS, MAX_TOKENS, STRIDE
 
 DEV_MAX_CONTEXT_CHARS = 3000
 
@@ -63,14 +63,14 @@ def base_model_dir() -> Path:
 
 
 def run(options: TrainOptions, log) -> dict:  # type: ignore[no-untyped-def]
-    from service.reader import training
-    from service.reader.comprehension import (
+    from service.reader.reader import Reader
+    from service.training import training
+    from service.training.comprehension import (
         ComprehensionItem,
         best_threshold,
         predict,
         scores,
     )
-    from service.reader.reader import Reader
 
     started = time.time()
     base = options.base_model or base_model_dir()
