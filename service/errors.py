@@ -11,6 +11,11 @@ class FactdeskError(Exception):
         self.message = message
 
 
+class InvariantBroken(RuntimeError):
+    """A check of factdesk's own that cannot fail unless factdesk has a bug (a span that does
+    not hold at its offsets, a stream that ends without its reply): a 500, logged."""
+
+
 class InvalidInput(FactdeskError):
     code = "invalid_input"
 

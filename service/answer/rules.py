@@ -18,6 +18,8 @@ import numpy as np
 from service.answer.candidates import Candidate, find_candidates
 from service.answer.question import AnswerType, Question, analyse_question
 from service.domain import Answer, Citation, Passage
+from service.embed.base import SENTENCE_EMBED_CHARS
+from service.errors import InvariantBroken
 from service.retrieve.lexical import lexical_terms
 from service.sentences import sentence_spans
 
@@ -50,7 +52,6 @@ SENTENCE_WEIGHTS = np.array([
 KEY_TERM_BOOST = 2.0
 # Run-on "sentences" (captions glued together, lists) cost embedding time and blur meaning;
 # their start is what matters for matching.
-EMBED_CHARS = 400
 REDUNDANCY_WEIGHT = 0.15
 TYPE_MARGIN = 0.0
 SPECIFIC_WEIGHT = 0.08
@@ -115,7 +116,7 @@ def answer_by_rules(
     evidence = evidence[:SENTENCES_TO_EMBED]
     question_vector = embedder.embed_cached([q.text])[0]
     similarities = (
-        embedder.embed_cached([e.text[:EMBED_CHARS] for e in evidence]) @ question_vector
+        embedder.embed_cached([e.text[:SENTENCE_EMBED_CHARS] for e in evidence]) @ question_vector
     )
     for item, similarity in zip(evidence, similarities):
         _score(item, float(similarity))
@@ -256,7 +257,8 @@ def _describe(
 
 
 def _score(item: Evidence, similarity: float) -> None:
-    assert item.features is not None
+    if item.features is None:
+        raise InvariantBroken("evidence scored before its features were computed")
     item.similarity = similarity
     item.features[0] = similarity
     item.score = float(SENTENCE_WEIGHTS @ item.features)

@@ -18,7 +18,7 @@ import anyio.to_thread
 from service.api.errors import error_body
 from service.api.schemas import AskOut, CitationOut, SummaryOut
 from service.domain import Answer, AnswerDelta, AskEvent, CitationFound, Summary, SummaryEvent
-from service.errors import FactdeskError
+from service.errors import FactdeskError, InvariantBroken
 from service.observability.metrics import count_answer
 
 log = logging.getLogger("factdesk")
@@ -33,7 +33,8 @@ def encode(event: AskEvent | SummaryEvent) -> dict[str, str]:
                 "data": json.dumps({"sentence": event.sentence, "citation": citation})}
     if isinstance(event, Summary):
         return {"event": "summary", "data": SummaryOut.of(event).model_dump_json()}
-    assert isinstance(event, Answer)
+    if not isinstance(event, Answer):
+        raise InvariantBroken(f"no server-sent event for a {type(event).__name__}")
     return {"event": "answer", "data": AskOut.of(event).model_dump_json()}
 
 

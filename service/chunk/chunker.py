@@ -13,6 +13,7 @@ from functools import lru_cache
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from service.domain import Chunk
+from service.errors import InvariantBroken
 
 # Paragraph, line, sentence ends, clause ends, words, characters: coarsest first.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
@@ -78,9 +79,10 @@ def _locate(
             fits = within or fits[-1:]
         start = fits[0] if fits else text.find(piece, previous_start + 1)
         if start < 0:
-            raise AssertionError(f"chunk {index} not found in the article text")
+            raise InvariantBroken(f"chunk {index} not found in the article text")
         end = start + len(piece)
-        assert text[start:end] == piece
+        if text[start:end] != piece:
+            raise InvariantBroken(f"chunk {index} does not hold at its offsets")
         previous_start, previous_end = start, end
         yield Chunk(
             id=chunk_id(document_id, version, index),

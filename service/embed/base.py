@@ -13,6 +13,9 @@ from tokenizers import Tokenizer
 
 FloatMatrix = npt.NDArray[np.float32]
 VECTOR_CACHE_SIZE = 20_000  # about 30 MB of 384-dimension vectors
+# How much of a sentence is embedded to compare it with another (the summaries, the citation
+# checks, the rule-based answerer): the start of a run-on sentence carries its meaning.
+SENTENCE_EMBED_CHARS = 400
 
 
 class CachingEmbedder:

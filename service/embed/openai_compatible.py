@@ -26,6 +26,7 @@ from service.errors import (
     EmbeddingModelMismatch,
     EmbeddingTimeout,
     EmbeddingUnavailable,
+    InvariantBroken,
 )
 
 # Inputs per request: OpenAI takes up to 2048, but local servers embed a request in one go and
@@ -102,7 +103,8 @@ class OpenAIEmbedder(CachingEmbedder):
         """Configured, or learned from the first response (one short request if none yet)."""
         if self._dimensions is None:
             self._request([_PROBE_TEXT])
-        assert self._dimensions is not None
+        if self._dimensions is None:
+            raise InvariantBroken("the embeddings server's reply set no dimensions")
         return self._dimensions
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from service.domain import Answer, AnswerDelta, AnswerMode, CitationFound, Summary
-from service.errors import InvalidInput, LLMFailure, NoSupportedSentence
+from service.errors import InvalidInput, InvariantBroken, LLMFailure, NoSupportedSentence
 from service.llm.client import ChatStream
 from service.verify.citations import verify_citation
 
@@ -51,7 +51,8 @@ def last_event(events: Iterable[object], kind: type[Reply]) -> Reply:
     final = None
     for event in events:
         final = event
-    assert isinstance(final, kind)
+    if not isinstance(final, kind):
+        raise InvariantBroken(f"the stream ended without its {kind.__name__}")
     return final
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from service.errors import ModelFilesMissing
+from service.errors import InvariantBroken, ModelFilesMissing
 from service.reader.model_files import MODEL_DIR
 from service.reader.spans import best_spans
 from service.reader.windows import Window, batch_arrays, load_tokenizer, make_windows
@@ -105,7 +105,8 @@ class Reader:
                                   passage.start + b, text, found.score, found.null_score)
                 if article_texts is not None:
                     stored = article_texts[passage.document_id][span.start : span.end]
-                    assert stored == text, "reader span does not match the article text"
+                    if stored != text:
+                        raise InvariantBroken("a reader span does not match the article text")
                 spans.append(span)
         spans.sort(key=lambda s: s.score, reverse=True)
         return Reading(_distinct(spans), nulls)

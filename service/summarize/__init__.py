@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from service.domain import AnswerSentence
-from service.summarize.extractive import EMBED_CHARS, select_sentences
+from service.embed.base import SENTENCE_EMBED_CHARS
+from service.summarize.extractive import select_sentences
 from service.summarize.sources import Source, make_source
 from service.verify.citations import Embedder
 
@@ -22,7 +23,7 @@ def summarize_offline(
 ) -> list[AnswerSentence]:
     """The extractive summary of ``sources``, one cited sentence of an article each."""
     vectors = [
-        np.asarray(embedder.embed([s.text[:EMBED_CHARS] for s in source.sentences]))
+        np.asarray(embedder.embed([s.text[:SENTENCE_EMBED_CHARS] for s in source.sentences]))
         if source.sentences else np.zeros((0, 0))
         for source in sources
     ]

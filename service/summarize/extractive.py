@@ -33,7 +33,6 @@ MMR_LAMBDA = 0.7  # worth against redundancy with what is already chosen
 FOCUS_WEIGHT = 0.8  # with a question: its cosine against the sentence's worth in its article
 DUPLICATE_COSINE = 0.85  # two articles saying the same thing
 MIN_WORDS, MAX_WORDS = 6, 80
-EMBED_CHARS = 400
 
 _ENDS_LIKE_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 _BYLINE = re.compile(r"^(?:by|updated|published|photo|image|credit|copyright)\b[: ]",

@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from service.domain import Citation, Passage
+from service.embed.base import SENTENCE_EMBED_CHARS
 from service.retrieve.lexical import lexical_terms
 from service.sentences import sentence_spans
 
@@ -34,7 +35,6 @@ SUPPORT_THRESHOLD = 0.62
 LEXICAL_WEIGHT = 0.5
 DENSE_WEIGHT = 0.5
 MISSING_NUMBER_FACTOR = 0.5
-EMBED_CHARS = 400  # as the offline answerer: the start of a run-on sentence carries its meaning
 
 _NUMBERS = r"\d{1,3}(?:\s*(?:,|and|&)\s*\d{1,3})*"
 _MARKER_SRC = rf"\[\s*(?:(?:passages?|source|doc(?:ument)?)\s*)?{_NUMBERS}\s*\]"
@@ -151,8 +151,9 @@ def locate_support(
         return []
     keys = list(spans)
     span_texts = [texts[d][s:e] for d, s, e in keys]
+    cut = SENTENCE_EMBED_CHARS
     vectors = np.asarray(embedder.embed(
-        [s.text[:EMBED_CHARS] for s in sentences] + [t[:EMBED_CHARS] for t in span_texts]))
+        [s.text[:cut] for s in sentences] + [t[:cut] for t in span_texts]))
     sentence_vectors, span_vectors = vectors[: len(sentences)], vectors[len(sentences):]
     span_terms = [set(lexical_terms(t)) for t in span_texts]
 
@@ -189,7 +190,8 @@ def locate_support(
 
 def support_score(sentence: str, span: str, embedder: Embedder) -> float:
     """The score ``locate_support`` gives ``span`` for ``sentence`` (for calibration)."""
-    vectors = np.asarray(embedder.embed([sentence[:EMBED_CHARS], span[:EMBED_CHARS]]))
+    cut = SENTENCE_EMBED_CHARS
+    vectors = np.asarray(embedder.embed([sentence[:cut], span[:cut]]))
     terms, span_terms = set(lexical_terms(sentence)), set(lexical_terms(span))
     score = (LEXICAL_WEIGHT * _overlap(terms, span_terms)
              + DENSE_WEIGHT * float(np.clip(vectors[0] @ vectors[1], 0.0, 1.0)))

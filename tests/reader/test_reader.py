@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.scoring import normalize_answer
 from service.reader import Reader, ReaderPassage, shared_reader
+from service.scoring import normalize_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = (ROOT / "seeds" / "000_60f6bed6cec462ff.txt").read_text(encoding="utf-8")
