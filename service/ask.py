@@ -21,8 +21,8 @@ from service.domain import (
 from service.embed.select import Embedder
 from service.errors import DocumentNotFound, InvalidInput, LLMFailure
 from service.llm.client import ChatStream, LLMClient
-from service.llm.fallback import answer_mode, check_citations, verified_events
 from service.reader import Reader
+from service.reply import answer_mode, check_citations, verified_events
 from service.retrieve import HybridRetriever, RetrievalMode
 from service.scope import Scope, admitted, within
 from service.store import ChromaStore

@@ -31,8 +31,8 @@ from service.embed.select import Embedder, make_embedder, make_embedding_functio
 from service.errors import DocumentNotFound
 from service.ingest import ArticleIn, Ingester, Outcome, check_document_id
 from service.llm.client import LLMClient
-from service.llm.fallback import last_event
 from service.reader import Reader, shared_reader
+from service.reply import last_event
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
 from service.retrieve.term_cache import TermCache
 from service.scope import Scope

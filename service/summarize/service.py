@@ -14,7 +14,7 @@ from service.domain import AnswerMode, Article, Chunk, Passage, Summary, Summary
 from service.embed.select import Embedder
 from service.errors import DocumentNotFound, InvalidInput, LLMFailure, StoreEmpty
 from service.llm.client import LLMClient
-from service.llm.fallback import answer_mode, check_citations, verified_events
+from service.reply import answer_mode, check_citations, verified_events
 from service.retrieve import RetrievalMode
 from service.scope import Scope, admitted, within
 from service.store import ChromaStore

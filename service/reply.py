@@ -1,5 +1,6 @@
-"""Stream an LLM draft, verify it, fall back offline: the shape that answers and summaries
-share, and the checks every reply passes before it leaves."""
+"""The reply protocol that answers and summaries share: stream an LLM draft, verify its
+citations, fall back to the offline reply; and the checks every reply passes before it
+leaves."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def check_citations(reply: Answer | Summary, texts: dict[str, str]) -> None:
     cited = reply.citations if isinstance(reply, Answer) else []
     for citation in [*cited, *(c for s in reply.sentences for c in s.citations)]:
         if not verify_citation(citation, texts[citation.document_id]):
-            raise AssertionError(f"citation {citation} does not match the stored text")
+            raise InvariantBroken(f"citation {citation} does not match the stored text")
 
 
 def answer_mode(mode: AnswerMode | str) -> AnswerMode:
