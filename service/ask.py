@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator, Sequence
 
 from service.answer import answer_by_rules, answer_offline
 from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
-from service.chunk.chunker import chunk_id
 from service.config import Settings
 from service.domain import (
     Answer,
@@ -19,29 +18,23 @@ from service.domain import (
     PromptRef,
 )
 from service.embed.select import Embedder
-from service.errors import DocumentNotFound, InvalidInput, LLMFailure
+from service.errors import LLMFailure
 from service.llm.client import ChatStream, LLMClient
 from service.reader import Reader
 from service.reply import answer_mode, check_citations, verified_events
-from service.retrieve import HybridRetriever, RetrievalMode
-from service.scope import Scope, admitted, within
-from service.store import ChromaStore
-from service.sync import StoreView
-from service.text_rules import check_text
+from service.retrieval import ScopedRetrieval
+from service.retrieve import RetrievalMode
+from service.scope import Scope, within
 
 
 class Asker:
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChromaStore,
-                 view: StoreView, retriever: HybridRetriever, llm: LLMClient,
-                 reader: Callable[[], Reader], sync: Callable[[], None]) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, retrieval: ScopedRetrieval,
+                 llm: LLMClient, reader: Callable[[], Reader]) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.store = store
-        self.view = view
-        self.retriever = retriever
+        self.retrieval = retrieval
         self.llm = llm
         self.reader = reader  # loads the trained reader at the first offline answer
-        self.sync = sync  # catches up with other processes' writes before a read
 
     def ask_stream(
         self,
@@ -66,15 +59,16 @@ class Asker:
         request to the LLM server.
         """
         mode = answer_mode(mode)
-        self.sync()
-        question = self.check_question(question)
+        self.retrieval.sync()
+        question = self.retrieval.check_question(question)
         scope = within(scope, document_ids)
-        allowed = self.admitted(scope)
+        allowed = self.retrieval.admitted(scope)
         if allowed is not None and not allowed:
             return iter([nothing_admitted(scope)])
         if mode is AnswerMode.LLM:
             self.llm.require()
-        passages, texts = self._as_stored(self.retrieve(question, top_k, allowed, retrieval))
+        passages, texts = self.retrieval.as_stored(
+            self.retrieval.retrieve(question, top_k, allowed, retrieval))
         if mode is AnswerMode.OFFLINE or (mode is AnswerMode.AUTO and not self.llm.configured):
             return iter([self._offline(question, passages, texts,
                                        min_confidence=min_confidence)])
@@ -112,36 +106,6 @@ class Asker:
 
         return verified_events(stream, verify, fallback, texts, mode)
 
-    def retrieve(
-        self,
-        question: str,
-        top_k: int | None,
-        allowed: Sequence[str] | None,
-        retrieval: RetrievalMode,
-    ) -> Sequence[Passage]:
-        """The best ``top_k`` passages of the articles ``allowed`` (every article when None):
-        the filter is applied inside both searches, before ranking."""
-        k = top_k if top_k is not None else self.settings.default_top_k
-        if not 1 <= k <= self.settings.max_top_k:
-            raise InvalidInput(f"top_k must be between 1 and {self.settings.max_top_k}, got {k}")
-        if allowed is not None and not allowed:
-            return []
-        return list(self.retriever.retrieve(question, k, allowed, retrieval))
-
-    def admitted(self, scope: Scope) -> list[str] | None:
-        """The ids of the articles ``scope`` admits (None: all); named ids must exist."""
-        document_ids = scope.document_ids
-        if document_ids is not None:
-            if len(document_ids) > self.settings.max_document_ids:
-                raise InvalidInput(f"document_ids names {len(document_ids)} documents; the "
-                                   f"limit is {self.settings.max_document_ids}")
-            unknown = [d for d in document_ids if d not in self.view.catalog]
-            if unknown:
-                raise DocumentNotFound(f"unknown document ids: {', '.join(unknown)}")
-            if not document_ids:
-                raise InvalidInput("document_ids is empty; leave it out to search every document")
-        return admitted(scope, self.view.catalog)
-
     def _offline(
         self,
         question: str,
@@ -167,31 +131,6 @@ class Asker:
                                                bool(answer.citations))]
         check_citations(answer, texts)
         return dated(answer)
-
-    def check_question(self, question: str) -> str:
-        question = question.strip() if isinstance(question, str) else ""
-        if not question:
-            raise InvalidInput("question is empty")
-        check_text("question", question)
-        if len(question) > self.settings.max_question_chars:
-            raise InvalidInput(
-                f"question is {len(question)} characters; the limit is "
-                f"{self.settings.max_question_chars}"
-            )
-        return question
-
-    def _as_stored(self, passages: Sequence[Passage]) -> tuple[list[Passage], dict[str, str]]:
-        """The passages whose article is still stored in the version they were cut from, and
-        each such article's text, read once. A write between retrieval and this read (a delete,
-        or an update replacing the chunks) drops that article's passages: their offsets refer
-        to a text no longer stored."""
-        stored = self.store.get_articles(list(dict.fromkeys(p.chunk.document_id
-                                                            for p in passages)))
-        kept = [p for p in passages
-                if (found := stored.get(p.chunk.document_id)) is not None
-                and p.chunk.id == chunk_id(p.chunk.document_id, found[1], p.chunk.index)]
-        texts = {doc_id: found[0].text for doc_id, found in stored.items()}
-        return kept, texts
 
 
 def nothing_admitted(scope: Scope) -> Answer:

@@ -33,6 +33,7 @@ from service.ingest import ArticleIn, Ingester, Outcome, check_document_id
 from service.llm.client import LLMClient
 from service.reader import Reader, shared_reader
 from service.reply import last_event
+from service.retrieval import ScopedRetrieval
 from service.retrieve import HybridRetriever, LexicalIndex, RetrievalMode
 from service.retrieve.term_cache import TermCache
 from service.scope import Scope
@@ -69,10 +70,12 @@ class Factdesk:
         )
         self.ingester = Ingester(self.settings, self.embedder, self.store, self.view,
                                  self._write_lock)
-        self.asker = Asker(self.settings, self.embedder, self.store, self.view, self.retriever,
-                           self._llm, lambda: self.reader, self.sync)
+        self.retrieval = ScopedRetrieval(self.settings, self.store, self.view, self.retriever,
+                                         self.sync)
+        self.asker = Asker(self.settings, self.embedder, self.retrieval, self._llm,
+                           lambda: self.reader)
         self.summarizer = Summarizer(self.settings, self.embedder, self.store, self.view,
-                                     self._llm, self.asker)
+                                     self._llm, self.retrieval)
         self.reload()
         if self.settings.chroma_url:
             self.view.start_background(self.settings.full_sync_interval)

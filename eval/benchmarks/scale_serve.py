@@ -97,8 +97,9 @@ def run_serve(args: argparse.Namespace) -> Result:
     watch.patch(lexical, "search", "bm25 search")
     watch.patch(lexical, "coverage", "coverage")
     watch.patch(ask_module, "answer_offline", "offline answerer")
-    # Catching up with other writers before each ask: the ask service holds the desk's sync.
-    sync_owner = getattr(desk, "asker", desk)
+    # Catching up with other writers before each ask: the shared retrieval holds the desk's
+    # sync.
+    sync_owner = getattr(desk, "retrieval", desk)
     if hasattr(sync_owner, "sync"):
         watch.patch(sync_owner, "sync", "sync with the store")
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from service.ask import Asker
 from service.chunk.chunker import chunk_id
 from service.config import Settings
 from service.domain import AnswerMode, Article, Chunk, Passage, Summary, SummaryEvent
@@ -15,6 +14,7 @@ from service.embed.select import Embedder
 from service.errors import DocumentNotFound, InvalidInput, LLMFailure, StoreEmpty
 from service.llm.client import LLMClient
 from service.reply import answer_mode, check_citations, verified_events
+from service.retrieval import ScopedRetrieval
 from service.retrieve import RetrievalMode
 from service.scope import Scope, admitted, within
 from service.store import ChromaStore
@@ -26,13 +26,13 @@ from service.sync import StoreView
 
 class Summarizer:
     def __init__(self, settings: Settings, embedder: Embedder, store: ChromaStore,
-                 view: StoreView, llm: LLMClient, asker: Asker) -> None:
+                 view: StoreView, llm: LLMClient, retrieval: ScopedRetrieval) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.view = view
         self.llm = llm
-        self.asker = asker  # its retrieval and question checks
+        self.retrieval = retrieval  # the same question checks and retrieval as asking
 
     def summarize_stream(
         self,
@@ -56,7 +56,7 @@ class Summarizer:
         if timeline and mode is AnswerMode.LLM:
             raise InvalidInput("a timeline is made of the articles' own sentences; use mode "
                                "offline or auto with timeline")
-        self.asker.sync()
+        self.retrieval.sync()
         given = max_sentences is not None or max_words is not None
         max_sentences, max_words = self._summary_limits(max_sentences, max_words)
         scope = scope or Scope()
@@ -65,12 +65,12 @@ class Summarizer:
             if not document_ids:
                 return iter([_nothing_admitted(scope)])
         elif document_ids is not None and scope.filters_metadata:
-            self.asker.admitted(within(Scope(), document_ids))  # unknown ids are still a 404
+            self.retrieval.admitted(within(Scope(), document_ids))  # unknown ids are still a 404
             document_ids = admitted(within(scope, document_ids), self.view.catalog)
             if not document_ids:
                 return iter([_nothing_admitted(scope)])
         elif question is not None and scope.filters_metadata:
-            allowed = self.asker.admitted(scope)
+            allowed = self.retrieval.admitted(scope)
             if allowed is not None and not allowed:
                 return iter([_nothing_admitted(scope)])
         sources, passages, focus = self._summary_sources(document_ids, question, scope)
@@ -158,8 +158,8 @@ class Summarizer:
         if not self.view.catalog:
             raise StoreEmpty("the store holds no documents to summarize")
         if question is not None:
-            question = self.asker.check_question(question)
-            found = self.asker.retrieve(question, None, self.asker.admitted(scope or Scope()),
+            question = self.retrieval.check_question(question)
+            found = self.retrieval.retrieve(question, None, self.retrieval.admitted(scope or Scope()),
                                        RetrievalMode.HYBRID)
             sources = []
             for doc_id in dict.fromkeys(p.chunk.document_id for p in found):

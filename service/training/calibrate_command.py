@@ -114,7 +114,7 @@ def collect_rows(examples: Sequence[QAExample], questions: Sequence[CalibrationQ
         reader = desk.reader
         texts: dict[str, str] = {}
         for n, question in enumerate(questions):
-            passages = list(desk.asker.retrieve(question.question, None, None,
+            passages = list(desk.retrieval.retrieve(question.question, None, None,
                                                 RetrievalMode.HYBRID))[: settings.reader_passages]
             for p in passages:
                 if p.chunk.document_id not in texts:
