@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from service.answer import answer_by_rules, answer_offline
+from service.answer import OfflineAnswerer, answer_offline
 from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
 from service.config import Settings
 from service.domain import (
@@ -29,12 +29,14 @@ from service.scope import Scope, within
 
 class Asker:
     def __init__(self, settings: Settings, embedder: Embedder, retrieval: ScopedRetrieval,
-                 llm: LLMClient, reader: Callable[[], Reader]) -> None:
+                 llm: LLMClient, reader: Callable[[], Reader],
+                 answerer: OfflineAnswerer | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.retrieval = retrieval
         self.llm = llm
         self.reader = reader  # loads the trained reader at the first offline answer
+        self.answerer = answerer  # a baseline in the reader's place (None: the reader)
 
     def ask_stream(
         self,
@@ -116,8 +118,8 @@ class Asker:
     ) -> Answer:
         if min_confidence is None:
             min_confidence = self.settings.min_confidence
-        if self.settings.answerer == "rules":
-            answer = answer_by_rules(question, passages, texts, self.embedder)
+        if self.answerer is not None:
+            answer = self.answerer(question, passages, texts)
         else:
             answer = answer_offline(question, passages, texts, self.reader(),
                                     self.settings.reader_null_margin,

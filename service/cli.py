@@ -27,9 +27,19 @@ app = typer.Typer(help="Cited answers over a body of news articles.", no_args_is
 
 
 def _desk():  # imported lazily: loading the model and the store takes a moment
+    from service.config import get_settings
     from service.desk import Factdesk
 
-    return Factdesk()
+    settings = get_settings()
+    if settings.answerer == "reader":
+        return Factdesk(settings)
+    # A baseline in the reader's place (FACTDESK_ANSWERER=rules): eval tooling, imported only
+    # when asked for.
+    from service.embed.select import make_embedder
+    from service.evaluation.rules_answerer import configured_answerer
+
+    embedder = make_embedder(settings)
+    return Factdesk(settings, embedder, configured_answerer(settings, embedder))
 
 
 def _own_embedded_store(role: str, address: str | None = None) -> StoreOwner | None:
@@ -141,7 +151,7 @@ def worker_app() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app()
+    return create_app(_desk())
 
 
 @app.command()

@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     embedding_dimensions: int | None = Field(None, ge=1, le=65536)
 
     # The offline answerer: ``reader`` (the trained reader, service/reader/) or ``rules`` (the
-    # earlier rule-based answerer, kept for comparison). The reader reads the best
+    # earlier rule-based answerer, a baseline kept for comparison: the command line and the
+    # eval tooling put service/evaluation/rules_answerer.py in the reader's place; a desk built
+    # directly always answers with the reader). The reader reads the best
     # ``reader_passages`` of the retrieved passages (each costs about 25 ms on 2 cores) and
     # picks the span with the best margin over its passage's no-answer score, less
     # ``reader_rank_weight`` per place its passage stands below the first; an answer needs

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from service.answer import OfflineAnswerer
 from service.ask import Asker
 from service.config import Settings, get_settings
 from service.domain import (
@@ -47,7 +48,10 @@ SEED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 
 
 class Factdesk:
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 answerer: OfflineAnswerer | None = None):
+        """``answerer``: an offline answerer in the reader's place (a baseline of the eval
+        tooling, service/evaluation/rules_answerer.py); None, the trained reader."""
         self.settings = settings or get_settings()
         self.embedder = embedder or make_embedder(self.settings)
         client = make_client(str(self.settings.data_dir), self.settings.chroma_url)
@@ -73,7 +77,7 @@ class Factdesk:
         self.retrieval = ScopedRetrieval(self.settings, self.store, self.view, self.retriever,
                                          self.sync)
         self.asker = Asker(self.settings, self.embedder, self.retrieval, self._llm,
-                           lambda: self.reader)
+                           lambda: self.reader, answerer)
         self.summarizer = Summarizer(self.settings, self.embedder, self.store, self.view,
                                      self._llm, self.retrieval)
         self.reload()

@@ -58,6 +58,7 @@ def ensure_store(args: argparse.Namespace) -> Path:
 
 def measure(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     import service.ask as ask_module
+    import service.evaluation.rules_answerer as rules_module
     from service.config import Settings
     from service.desk import Factdesk
     from service.domain import AnswerMode
@@ -66,18 +67,20 @@ def measure(args: argparse.Namespace, store: Path) -> dict[str, Any]:
                         chunk_overlap_tokens=scale_texts.OVERLAP_TOKENS)
     desk = Factdesk(settings)
     watch = Stopwatch()
-    for name in ("answer_offline", "answer_by_rules"):
-        watch.patch(ask_module, name, "answerer")
+    watch.patch(ask_module, "answer_offline", "answerer")
+    watch.patch(rules_module, "answer_by_rules", "answerer")
+    # Each answerer in turn in the reader's place: None is the reader itself.
+    in_place = {"reader": None, "rules": rules_module.rules_answerer(desk.embedder)}
 
     pool = scale_texts.questions(args.bench_dir, args.questions + 1)
     for answerer in ANSWERERS:  # warm-up: model sessions load, caches fill
-        desk.settings.answerer = answerer
+        desk.asker.answerer = in_place[answerer]
         desk.ask(pool[0], scale_texts.TOP_K, mode=AnswerMode.OFFLINE)
     figures: dict[str, dict[str, list[float]]] = {
         a: {"ask": [], "answerer": [], "abstained": []} for a in ANSWERERS}
     for i, question in enumerate(pool[1:]):
         for answerer in ANSWERERS if i % 2 == 0 else ANSWERERS[::-1]:
-            desk.settings.answerer = answerer
+            desk.asker.answerer = in_place[answerer]
             watch.take()
             start = time.perf_counter()
             answer = desk.ask(question, scale_texts.TOP_K, mode=AnswerMode.OFFLINE)

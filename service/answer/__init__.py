@@ -1,4 +1,3 @@
-from service.answer.offline import answer_offline
-from service.answer.rules import answer_by_rules
+from service.answer.offline import OfflineAnswerer, answer_offline
 
-__all__ = ["answer_by_rules", "answer_offline"]
+__all__ = ["OfflineAnswerer", "answer_offline"]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from service.answer.answerability import AnswerabilityModel, PassageEvidence, candidates
 from service.answer.latest import newest_figure
@@ -34,6 +35,14 @@ ANSWERABILITY_FILE = "answerability.json"
 def answerability_model(model_dir: Path) -> AnswerabilityModel | None:
     """The answerability model fitted for the reader in ``model_dir``, if there is one."""
     return AnswerabilityModel.load(model_dir / ANSWERABILITY_FILE)
+
+
+class OfflineAnswerer(Protocol):
+    """Another offline answerer in the reader's place (a baseline the eval tooling compares
+    with): the retrieved passages and their articles' texts in, an ``Answer`` out."""
+
+    def __call__(self, question: str, passages: Sequence[Passage],
+                 texts: dict[str, str]) -> Answer: ...
 
 
 def answer_offline(

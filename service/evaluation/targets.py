@@ -14,7 +14,9 @@ from typing import Any, Protocol
 import httpx
 
 from service.domain import Citation
+from service.embed.select import make_embedder
 from service.evaluation.metrics import RetrievedSpan
+from service.evaluation.rules_answerer import configured_answerer
 from service.llm.prompts import prompt_versions
 from service.retrieve import RetrievalMode
 from service.scope import Scope
@@ -63,7 +65,9 @@ class EmbeddedTarget:
                                                     ignore_cleanup_errors=True)
             data_dir = Path(self._tmp.name)
         self.settings = get_settings().model_copy(update={"data_dir": data_dir})
-        self.desk = Factdesk(self.settings)
+        embedder = make_embedder(self.settings)
+        self.desk = Factdesk(self.settings, embedder,
+                             configured_answerer(self.settings, embedder))
         self.retrieval = retrieval
         self.mode = mode
 

@@ -1,5 +1,7 @@
-"""The rule-based answerer (kept for comparison with the reader: FACTDESK_ANSWERER=rules): pick the best evidence sentence among the retrieved chunks, then the
-short span in it that answers the question's type; abstain when the evidence is too weak.
+"""The rule-based answerer, a baseline the reader is compared with (FACTDESK_ANSWERER=rules:
+the command line and the eval tooling put it in the reader's place; the serving code never
+imports it). It picks the best evidence sentence among the retrieved chunks, then the short
+span in it that answers the question's type, and abstains when the evidence is too weak.
 
 Sentence scores mix meaning (cosine of MiniLM embeddings), word overlap (stemmed, with names
 and numbers weighted up), the retrieval rank of the chunk, and a small lead prior: news
@@ -15,8 +17,10 @@ from typing import Protocol
 
 import numpy as np
 
+from service.answer import OfflineAnswerer
 from service.answer.candidates import Candidate, find_candidates
 from service.answer.question import AnswerType, Question, analyse_question
+from service.config import Settings
 from service.domain import Answer, Citation, Passage
 from service.embed.base import SENTENCE_EMBED_CHARS
 from service.errors import InvariantBroken
@@ -416,3 +420,17 @@ def _abstain(passages: Sequence[Passage], confidence: float = 0.0) -> Answer:
         citations=[],
         passages=list(passages),
     )
+
+
+def rules_answerer(embedder: Embedder) -> OfflineAnswerer:
+    """The rule-based answerer as an ``OfflineAnswerer`` over ``embedder``'s vectors."""
+
+    def answer(question: str, passages: Sequence[Passage], texts: dict[str, str]) -> Answer:
+        return answer_by_rules(question, passages, texts, embedder)
+
+    return answer
+
+
+def configured_answerer(settings: Settings, embedder: Embedder) -> OfflineAnswerer | None:
+    """The baseline ``FACTDESK_ANSWERER`` names, or None for the trained reader."""
+    return rules_answerer(embedder) if settings.answerer == "rules" else None
