@@ -4,6 +4,7 @@ over the passages hybrid retrieval finds."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 from service.answer import OfflineAnswerer, answer_offline
 from service.answer.llm import open_answer_stream, prompt_passages, verify_draft
@@ -99,8 +100,8 @@ class Asker:
             answer = dated(verify_draft(draft, numbered, texts, self.embedder,
                                         self.llm.settings, prompt, all_passages=passages))
             if not answer.abstained and answer.as_of is not None:
-                answer.supersedes = older_values(answer, self._offline(question, passages,
-                                                                       texts))
+                older = older_values(answer, self._offline(question, passages, texts))
+                answer = replace(answer, supersedes=older)
             return answer
 
         def fallback(reason: str) -> Answer:
@@ -125,12 +126,10 @@ class Asker:
                                     self.settings.reader_null_margin,
                                     self.settings.reader_rank_weight,
                                     self.settings.reader_passages, min_confidence)
-        answer.mode = "offline"
-        answer.fallback_reason = fallback_reason
-        answer.prompt = None
-        if not answer.sentences:  # the offline answer is one sentence: the answer, its citations
-            answer.sentences = [AnswerSentence(answer.answer, tuple(answer.citations),
-                                               bool(answer.citations))]
+        sentences = answer.sentences or [  # the offline answer is one sentence, its citations
+            AnswerSentence(answer.answer, tuple(answer.citations), bool(answer.citations))]
+        answer = replace(answer, mode="offline", fallback_reason=fallback_reason, prompt=None,
+                         sentences=sentences)
         check_citations(answer, texts)
         return dated(answer)
 
@@ -158,5 +157,4 @@ def older_values(answer: Answer, offline: Answer) -> list[Citation]:
 def dated(answer: Answer) -> Answer:
     """``answer`` with ``as_of`` set: the newest date of the evidence it cites."""
     dates = [d for c in answer.citations if (d := c.dated)]
-    answer.as_of = max(dates) if dates else None
-    return answer
+    return replace(answer, as_of=max(dates) if dates else None)

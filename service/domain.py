@@ -78,7 +78,7 @@ class CatalogEntry(NamedTuple):
     url: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Passage:
     """A retrieved chunk with the scores that ranked it, and its article's date and source."""
 
@@ -145,7 +145,7 @@ class PromptRef:
     version: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answer:
     answer: str
     abstained: bool
@@ -198,7 +198,7 @@ class CitationFound:
 AskEvent = AnswerDelta | CitationFound | Answer
 
 
-@dataclass
+@dataclass(frozen=True)
 class Summary:
     """A summary: its sentences, each citing the spans it comes from (or flagged unsupported)."""
 

@@ -86,10 +86,9 @@ def answer_offline(
             return _abstain(passages, round(1 - probability, 3))
         latest = newest_figure(asked, best, probability, scored, passages, texts, threshold)
         answer = _answer(latest.span, passages, texts, round(latest.probability, 3))
-        answer.supersedes = [_cite_sentences(r.span, passages[r.span.passage],
-                                             texts[r.span.document_id])
-                             for r in latest.superseded]
-        return answer
+        superseded = [_cite_sentences(r.span, passages[r.span.passage], texts[r.span.document_id])
+                      for r in latest.superseded]
+        return replace(answer, supersedes=superseded)
     if min_margin is None:
         min_margin = reader.null_margin
     best = _by_margin(reading, rank_weight)
