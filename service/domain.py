@@ -57,16 +57,6 @@ class Chunk:
     text: str
 
 
-@dataclass(frozen=True)
-class Span:
-    """A char span of one stored article."""
-
-    document_id: str
-    start: int
-    end: int
-    text: str
-
-
 class CatalogEntry(NamedTuple):
     """What a desk keeps in memory of each stored article: the chunk version its passages
     must have, and what passages, citations and filters show of it."""
