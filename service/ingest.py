@@ -64,16 +64,21 @@ class ArticleIn:
         return cls(raw, document_id=id_from_filename(path), filename=path.name,
                    **(meta or {}))
 
+    def metadata(self) -> dict[str, str]:
+        """The id and metadata given, under the names the HTTP API takes them by (JSON fields
+        and upload form fields alike)."""
+        given = {"id": self.document_id, "title": self.title, "url": self.url,
+                 "published": self.published, "source": self.source, "author": self.author}
+        return {key: value for key, value in given.items() if value is not None}
+
     def as_request(self) -> dict[str, str]:
         """The JSON body ``POST /v1/documents`` (and each entry of ``/batch``) takes for it,
         the format told here from the file name where the server would see only the text.
         Raises InvalidInput when the bytes are not UTF-8."""
         fmt = self.format or detect_format(self.raw, self.filename)
-        body = {"text": decode(self.raw), "id": self.document_id,
+        return {"text": decode(self.raw),
                 "format": fmt.value if isinstance(fmt, ArticleFormat) else fmt,
-                "title": self.title, "url": self.url, "published": self.published,
-                "source": self.source, "author": self.author}
-        return {key: value for key, value in body.items() if value is not None}
+                **self.metadata()}
 
 
 # What ``ingest_many`` gives for each article: its result, or why it was refused.

@@ -164,10 +164,7 @@ class BatchSender:
 
     def _upload(self, label: str, article: ArticleIn) -> FileOutcome:
         """A PDF, sent as a file: the server reads its text."""
-        form = {key: value for key, value in (
-            ("id", article.document_id), ("title", article.title), ("url", article.url),
-            ("published", article.published), ("source", article.source),
-            ("author", article.author)) if value}
+        form = article.metadata()
         files = {"file": (article.filename or "article.pdf", article.raw, "application/pdf")}
         try:
             reply = self._post("/v1/documents/upload", data=form, files=files)

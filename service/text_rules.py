@@ -55,13 +55,18 @@ def describe(field: str, value: str, position: int) -> str:
             "surrogates and noncharacters")
 
 
+def problem(field: str, value: str) -> str | None:
+    """What is wrong with ``value`` as the text of ``field`` (naming both and the position),
+    or None when it keeps to the rule."""
+    position = first_bad_character(value)
+    return None if position is None else describe(field, value, position)
+
+
 def check_text(field: str, value: str | None) -> None:
     """Raise InvalidInput naming ``field`` when ``value`` breaks the rule."""
-    if value is None:
-        return
-    position = first_bad_character(value)
-    if position is not None:
-        raise InvalidInput(describe(field, value, position))
+    found = problem(field, value) if value is not None else None
+    if found is not None:
+        raise InvalidInput(found)
 
 
 def check_texts(fields: Iterable[tuple[str, str | None]]) -> None:

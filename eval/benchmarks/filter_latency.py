@@ -42,15 +42,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from service.config import Settings
     from service.desk import Factdesk
     from service.domain import AnswerMode
-    from service.scope import Scope
+    from service.scope import Scope, admitted
 
     store = ensure_store(args)
     settings = Settings(data_dir=store, chunk_tokens=scale_texts.CHUNK_TOKENS,
                         chunk_overlap_tokens=scale_texts.OVERLAP_TOKENS)
     desk = Factdesk(settings)
     scopes = {name: Scope.of(None, **fields) for name, fields in FILTERS.items()}
-    admitted = {name: sum(1 for entry in desk.view.catalog.values() if scope.admits(entry))
-                for name, scope in scopes.items()}
+    catalog = desk.view.catalog
+    admitted_ids = {name: admitted(scope, catalog) for name, scope in scopes.items()}
+    counts = {name: len(catalog) if ids is None else len(ids)
+              for name, ids in admitted_ids.items()}
     pool = scale_texts.questions(args.bench_dir, args.questions + 1)
     for scope in scopes.values():  # warm-up: model sessions load, caches fill
         desk.ask(pool[0], scale_texts.TOP_K, mode=AnswerMode.OFFLINE, scope=scope)
@@ -67,7 +69,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "chunks": n_chunks, "docs": n_docs, "questions": len(pool) - 1,
         "top_k": scale_texts.TOP_K,
-        "filters": {name: {"fields": FILTERS[name], "articles_admitted": admitted[name],
+        "filters": {name: {"fields": FILTERS[name], "articles_admitted": counts[name],
                            "ask_p50_ms": percentile(t, 50) * 1000,
                            "ask_p95_ms": percentile(t, 95) * 1000}
                     for name, t in times.items()},

@@ -19,7 +19,7 @@ from service.domain import (
 )
 from service.errors import InvalidInput
 from service.scope import Scope
-from service.text_rules import TEXT_PATTERN, describe, first_bad_character
+from service.text_rules import TEXT_PATTERN, problem
 
 
 def _declare_text_rule(schema: dict[str, Any]) -> None:
@@ -53,9 +53,9 @@ class TextIn(BaseModel):
 
 
 def _check(field: str, value: str) -> None:
-    position = first_bad_character(value)
-    if position is not None:
-        raise PydanticCustomError("invalid_text", describe(field, value, position))
+    found = problem(field, value)
+    if found is not None:
+        raise PydanticCustomError("invalid_text", found)
 
 
 class DocumentIn(TextIn):
